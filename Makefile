@@ -1,0 +1,50 @@
+# Gantry's build. `make build` puts every daemon and the CLI in bin/;
+# `make test` runs every module's tests; `make verify` checks formatting,
+# vet and generated code.
+SHELL := /usr/bin/env bash
+GO ?= go
+MODULES := $(shell sed -n 's,^\t\./\(.*\),\1,p' go.work)
+BINARIES := $(foreach m,$(MODULES),$(wildcard $(m)/cmd/*))
+TEST_FLAGS ?= -count=1 -timeout 30m
+
+.PHONY: all build test verify fmt vet proto verify-proto bench-apiserver clean-bin
+
+all: build
+
+build:
+	@mkdir -p bin
+	@for d in $(BINARIES); do \
+	  mod=$${d%%/cmd/*}; name=$$(basename $$d); \
+	  echo "go build $$name"; \
+	  (cd $$mod && CGO_ENABLED=0 $(GO) build -trimpath -o ../bin/$$name ./cmd/$$name) || exit 1; \
+	done
+
+test: build
+	@set -e; for m in $(MODULES); do \
+	  echo "== go test $$m"; \
+	  (cd $$m && $(GO) test $(TEST_FLAGS) ./...); \
+	done
+
+verify: verify-fmt vet verify-proto
+
+verify-fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	@set -e; for m in $(MODULES); do (cd $$m && $(GO) vet ./...); done
+
+fmt:
+	gofmt -w $$(git ls-files '*.go' | grep -v '\.pb\.go$$')
+
+proto:
+	hack/update-proto.sh
+
+verify-proto:
+	hack/verify-proto.sh
+
+bench-apiserver:
+	cd test && $(GO) test -run '^$$' -bench 'BenchmarkAPIServer' -benchtime 1x -timeout 20m ./integration/apiserver/
+
+clean-bin:
+	rm -rf bin
