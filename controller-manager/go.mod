@@ -1,0 +1,3 @@
+module github.com/gantryhq/gantry/controller-manager
+
+go 1.26.0

@@ -1,0 +1,3 @@
+module github.com/gantryhq/gantry/kubelet
+
+go 1.26.0
