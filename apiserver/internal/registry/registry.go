@@ -127,7 +127,11 @@ func (r *Registry) Create(ctx context.Context, obj proto.Message, dryRun bool) (
 	} else {
 		meta.Namespace = ""
 	}
-	generated := meta.Name == "" && meta.GenerateName != ""
+	if meta.Name == "" && meta.GenerateName != "" {
+		// Generated before defaulting, which may copy the name (a Job's
+		// job-name label). A collision is AlreadyExists, as in Kubernetes.
+		meta.Name = meta.GenerateName + randomSuffix()
+	}
 
 	materialize(obj)
 	strategy.PrepareForCreate(obj)
@@ -139,44 +143,36 @@ func (r *Registry) Create(ctx context.Context, obj proto.Message, dryRun bool) (
 	meta.DeletionGracePeriodSeconds = nil
 	strategy.Default(obj)
 
-	for attempt := 0; ; attempt++ {
-		if generated {
-			meta.Name = meta.GenerateName + randomSuffix()
-		}
-		errs := validateObjectMeta(res, meta, nil)
-		errs = append(errs, strategy.Validate(obj)...)
-		if len(errs) > 0 {
-			return nil, errInvalid(res.Kind, meta.Name, errs)
-		}
-		var conds []storage.Cond
-		if res.Namespaced {
-			if err := r.checkNamespaceOpen(ctx, res, meta); err != nil {
-				return nil, err
-			}
-			nsRes, _ := scheme.ByName("namespaces")
-			conds = append(conds, storage.Cond{Key: Key(nsRes, "", meta.Namespace), Exists: true,
-				Err: errNotFound("namespaces", meta.Namespace)})
-		}
-		if dryRun {
-			return obj, nil
-		}
-		value, err := encode(obj)
-		if err != nil {
+	errs := validateObjectMeta(res, meta, nil)
+	errs = append(errs, strategy.Validate(obj)...)
+	if len(errs) > 0 {
+		return nil, errInvalid(res.Kind, meta.Name, errs)
+	}
+	var conds []storage.Cond
+	if res.Namespaced {
+		if err := r.checkNamespaceOpen(ctx, res, meta); err != nil {
 			return nil, err
 		}
-		rev, err := r.store.Create(ctx, Key(res, meta.Namespace, meta.Name), value, conds...)
-		if errors.Is(err, storage.ErrExists) {
-			if generated && attempt < 5 {
-				continue
-			}
-			return nil, errAlreadyExists(res.GroupResource(), meta.Name)
-		}
-		if err != nil {
-			return nil, err
-		}
-		meta.ResourceVersion = strconv.FormatInt(rev, 10)
+		nsRes, _ := scheme.ByName("namespaces")
+		conds = append(conds, storage.Cond{Key: Key(nsRes, "", meta.Namespace), Exists: true,
+			Err: errNotFound("namespaces", meta.Namespace)})
+	}
+	if dryRun {
 		return obj, nil
 	}
+	value, err := encode(obj)
+	if err != nil {
+		return nil, err
+	}
+	rev, err := r.store.Create(ctx, Key(res, meta.Namespace, meta.Name), value, conds...)
+	if errors.Is(err, storage.ErrExists) {
+		return nil, errAlreadyExists(res.GroupResource(), meta.Name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	meta.ResourceVersion = strconv.FormatInt(rev, 10)
+	return obj, nil
 }
 
 // checkNamespaceOpen refuses new objects in a missing or terminating
@@ -355,6 +351,9 @@ func (r *Registry) update(ctx context.Context, in proto.Message, status, dryRun 
 			meta.DeletionGracePeriodSeconds = oldMeta.DeletionGracePeriodSeconds
 			meta.Generation = oldMeta.Generation
 			meta.GenerateName = oldMeta.GenerateName
+			if p, ok := strategy.(UpdatePreparer); ok {
+				p.PrepareForUpdate(obj, old)
+			}
 			strategy.Default(obj)
 			errs = validateObjectMeta(res, meta, oldMeta)
 			errs = append(errs, strategy.ValidateUpdate(obj, old)...)

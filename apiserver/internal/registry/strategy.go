@@ -54,3 +54,12 @@ type DeletionHolder interface {
 	// metadata.finalizers are empty.
 	HoldsDeletion(obj proto.Message) bool
 }
+
+// UpdatePreparer is implemented by kinds whose Update carries over
+// server-set values the client may leave out (a Service's allocated
+// clusterIP, a namespace's spec.finalizers while it is active).
+type UpdatePreparer interface {
+	// PrepareForUpdate may change obj, copying from old; old must not be
+	// changed. It runs before Default and ValidateUpdate.
+	PrepareForUpdate(obj, old proto.Message)
+}

@@ -11,7 +11,6 @@ import (
 	apismetav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	metavalidation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -93,17 +92,6 @@ func validPort(port int32, p *field.Path) field.ErrorList {
 // conditionStatus checks a condition's status: True, False or Unknown.
 func conditionStatus(s string, p *field.Path) field.ErrorList {
 	return oneOf(s, p, "True", "False", "Unknown")
-}
-
-// intOrString converts the proto form; nil is the zero IntOrString (int 0).
-func intOrString(v *metav1.IntOrString) intstr.IntOrString {
-	switch x := v.GetValue().(type) {
-	case *metav1.IntOrString_StrVal:
-		return intstr.FromString(x.StrVal)
-	case *metav1.IntOrString_IntVal:
-		return intstr.FromInt32(x.IntVal)
-	}
-	return intstr.FromInt32(0)
 }
 
 // intOrStringValue renders an IntOrString for error values.

@@ -50,13 +50,33 @@ func (Namespace) Validate(obj proto.Message) field.ErrorList {
 	return errs
 }
 
+// PrepareForUpdate keeps spec.finalizers of a namespace that is not
+// terminating, as Kubernetes does on update (they change through the
+// finalize subresource there): applying a manifest again, which has no
+// finalizers, then leaves them alone. Once the namespace is terminating the
+// update's finalizers are taken, so that the namespace controller can clear
+// them. The registry calls it, when it supports it, before Default.
+func (Namespace) PrepareForUpdate(obj, old proto.Message) {
+	ns, oldNs := obj.(*corev1.Namespace), old.(*corev1.Namespace)
+	if terminating(oldNs) {
+		return
+	}
+	if ns.Spec == nil {
+		ns.Spec = &corev1.NamespaceSpec{}
+	}
+	ns.Spec.Finalizers = slices.Clone(oldNs.GetSpec().GetFinalizers())
+}
+
+func terminating(ns *corev1.Namespace) bool {
+	return ns.GetStatus().GetPhase() == "Terminating" || ns.GetMetadata().GetDeletionTimestamp() != nil
+}
+
 // ValidateUpdate allows spec.finalizers to change only once the namespace is
 // terminating (the namespace controller clears them).
 func (n Namespace) ValidateUpdate(obj, old proto.Message) field.ErrorList {
 	ns, oldNs := obj.(*corev1.Namespace), old.(*corev1.Namespace)
 	errs := n.Validate(obj)
-	terminating := oldNs.GetStatus().GetPhase() == "Terminating" || oldNs.GetMetadata().GetDeletionTimestamp() != nil
-	if !terminating && !slices.Equal(ns.GetSpec().GetFinalizers(), oldNs.GetSpec().GetFinalizers()) {
+	if !terminating(oldNs) && !slices.Equal(ns.GetSpec().GetFinalizers(), oldNs.GetSpec().GetFinalizers()) {
 		errs = append(errs, field.Forbidden(specPath.Child("finalizers"), "may only be changed while the namespace is terminating"))
 	}
 	return errs

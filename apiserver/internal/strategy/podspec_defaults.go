@@ -3,6 +3,7 @@ package strategy
 import (
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/utils/ptr"
 
 	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
@@ -176,6 +177,9 @@ func defaultPodOnly(spec *corev1.PodSpec) {
 			r.Requests = map[string]*metav1.Quantity{}
 		}
 		for name, q := range r.Limits {
+			if _, err := resource.ParseQuantity(q.GetValue()); err != nil {
+				continue // validation reports it once, at the limit
+			}
 			if _, ok := r.Requests[name]; !ok {
 				r.Requests[name] = &metav1.Quantity{Value: q.GetValue()}
 			}

@@ -45,7 +45,7 @@ func (Service) Default(obj proto.Message) {
 	case "None":
 		spec.SessionAffinityConfig = nil
 	case "ClientIP":
-		if spec.SessionAffinityConfig.GetClientIp().TimeoutSeconds == nil {
+		if c := spec.SessionAffinityConfig.GetClientIp(); c == nil || c.TimeoutSeconds == nil {
 			spec.SessionAffinityConfig = &corev1.SessionAffinityConfig{
 				ClientIp: &corev1.ClientIPConfig{TimeoutSeconds: ptr.To(defaultClientIPTimeout)},
 			}
@@ -121,7 +121,7 @@ func isHeadless(spec *corev1.ServiceSpec) bool { return spec.GetClusterIp() == "
 // left out (clusterIP(s), node ports, the health-check node port), as
 // Kubernetes' service storage does, so that applying a manifest again does
 // not trip the immutability of clusterIP. The registry calls it, when it
-// supports it, before Default.
+// supports it, before Default (it also works on a defaulted object).
 func (Service) PrepareForUpdate(obj, old proto.Message) {
 	spec, oldSpec := obj.(*corev1.Service).GetSpec(), old.(*corev1.Service).GetSpec()
 	if spec == nil || oldSpec == nil {
@@ -136,8 +136,15 @@ func (Service) PrepareForUpdate(obj, old proto.Message) {
 			spec.ClusterIps = oldSpec.ClusterIps
 		}
 	}
+	// obj may not be defaulted yet: read unset values as their defaults.
 	needsNodePort := func(s *corev1.ServiceSpec) bool {
-		return s.Type == "NodePort" || (s.Type == "LoadBalancer" && s.GetAllocateLoadBalancerNodePorts())
+		return s.Type == "NodePort" || (s.Type == "LoadBalancer" && (s.AllocateLoadBalancerNodePorts == nil || *s.AllocateLoadBalancerNodePorts))
+	}
+	protocol := func(p *corev1.ServicePort) string {
+		if p.Protocol == "" {
+			return "TCP"
+		}
+		return p.Protocol
 	}
 	if needsNodePort(spec) && needsNodePort(oldSpec) {
 		for _, p := range spec.Ports {
@@ -145,7 +152,7 @@ func (Service) PrepareForUpdate(obj, old proto.Message) {
 				continue
 			}
 			for _, o := range oldSpec.Ports {
-				if o.Port == p.Port && o.Protocol == p.Protocol {
+				if o.Port == p.Port && protocol(o) == protocol(p) {
 					p.NodePort = o.NodePort
 					break
 				}

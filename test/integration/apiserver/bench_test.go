@@ -12,9 +12,9 @@ import (
 
 	"github.com/gantryhq/gantry/apiserver/apiservertest"
 	"github.com/gantryhq/gantry/client"
-	"github.com/gantryhq/gantry/test/integration/framework"
 	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
 	metav1 "github.com/gantryhq/gantry/proto/gantry/meta/v1"
+	"github.com/gantryhq/gantry/test/integration/framework"
 )
 
 func benchPod(name string) *corev1.Pod {

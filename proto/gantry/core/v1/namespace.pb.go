@@ -91,9 +91,9 @@ func (x *Namespace) GetStatus() *NamespaceStatus {
 type NamespaceSpec struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// finalizers must all be removed before the namespace is removed from
-	// storage. The server adds "kubernetes" on create. Unlike
-	// metadata.finalizers, these are changed only through the finalize
-	// subresource (here: UpdateStatus), not by Update.
+	// storage. The server adds "kubernetes" on create. An Update may change
+	// them only while the namespace is terminating (the namespace controller
+	// clears them once the namespace is empty); otherwise they are kept.
 	Finalizers    []string `protobuf:"bytes,1,rep,name=finalizers,proto3" json:"finalizers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
