@@ -15,11 +15,11 @@ import (
 	"github.com/gantryhq/gantry/client"
 	"github.com/gantryhq/gantry/client/codec"
 	"github.com/gantryhq/gantry/client/scheme"
-	"github.com/gantryhq/gantry/test/integration/framework"
 	apiv1 "github.com/gantryhq/gantry/proto/gantry/api/v1"
 	appsv1 "github.com/gantryhq/gantry/proto/gantry/apps/v1"
 	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
 	metav1 "github.com/gantryhq/gantry/proto/gantry/meta/v1"
+	"github.com/gantryhq/gantry/test/integration/framework"
 )
 
 // TestValidation: bad input is refused with InvalidArgument naming the
