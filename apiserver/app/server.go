@@ -34,6 +34,9 @@ import (
 // MaxRequestBytes is the largest request the server accepts.
 const MaxRequestBytes = 3 * 1024 * 1024
 
+// BookmarkInterval is how often watches that allow bookmarks get one.
+const BookmarkInterval = time.Minute
+
 // NewAPIServerCommand returns the apiserver's cobra command.
 func NewAPIServerCommand() *cobra.Command {
 	opts := NewOptions()
@@ -180,6 +183,7 @@ func Run(ctx context.Context, cfg CompletedConfig) error {
 		close(httpReady)
 	}
 	go func() { errCh <- grpcSrv.Serve(lis) }()
+	go reg.RequestProgressEvery(ctx, BookmarkInterval)
 	if o.EtcdCompactionInterval > 0 {
 		go compactLoop(ctx, store, o.EtcdCompactionInterval, logger.Named("compactor"))
 	}

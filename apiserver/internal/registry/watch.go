@@ -9,6 +9,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"go.uber.org/zap"
+
 	"github.com/gantryhq/gantry/apiserver/internal/storage"
 	"github.com/gantryhq/gantry/client/scheme"
 )
@@ -37,9 +39,27 @@ type WatchOptions struct {
 	// ResourceVersion to watch after; "" or "0" first sends the current
 	// objects as ADDED.
 	ResourceVersion string
-	// BookmarkInterval, when > 0, sends a Bookmark that often when nothing
-	// else is sent.
-	BookmarkInterval time.Duration
+	// Bookmarks asks for BOOKMARK events; they come as often as
+	// RequestProgressEvery asks etcd for progress.
+	Bookmarks bool
+}
+
+// RequestProgressEvery asks etcd, every interval until ctx ends, to tell
+// every watch how far it has seen; watches that asked for bookmarks pass
+// that on as BOOKMARK events. One ticker serves all watches.
+func (r *Registry) RequestProgressEvery(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := r.store.RequestProgress(ctx); err != nil && ctx.Err() == nil {
+				r.logger.Debug("request watch progress", zap.Error(err))
+			}
+		}
+	}
 }
 
 // Watch streams changes to send until ctx ends or send fails. It returns a
@@ -70,21 +90,6 @@ func (r *Registry) Watch(ctx context.Context, res *scheme.Resource, opts WatchOp
 	w := r.store.Watch(ctx, prefix(res, opts.Namespace), rev)
 	defer w.Close()
 
-	if opts.BookmarkInterval > 0 {
-		go func() {
-			t := time.NewTicker(opts.BookmarkInterval)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					_ = w.RequestProgress(ctx)
-				}
-			}
-		}()
-	}
-
 	for {
 		events, err := w.Next()
 		if errors.Is(err, storage.ErrCompacted) {
@@ -102,7 +107,7 @@ func (r *Registry) Watch(ctx context.Context, res *scheme.Resource, opts WatchOp
 				return err
 			}
 			if ev.Type == storage.Progress {
-				if opts.BookmarkInterval <= 0 {
+				if !opts.Bookmarks {
 					continue
 				}
 				out = WatchEvent{Type: Bookmark, ResourceVersion: ev.Revision}

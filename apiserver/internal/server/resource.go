@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"time"
 
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
@@ -28,15 +27,13 @@ type ResourceServer struct {
 	apiv1.UnimplementedResourceServiceServer
 	reg    *registry.Registry
 	logger *zap.Logger
-	// BookmarkInterval is how often watches that allow bookmarks get one.
-	BookmarkInterval time.Duration
 }
 
 var _ apiv1.ResourceServiceServer = (*ResourceServer)(nil)
 
 // NewResourceServer returns the service over reg.
 func NewResourceServer(reg *registry.Registry, logger *zap.Logger) *ResourceServer {
-	return &ResourceServer{reg: reg, logger: logger, BookmarkInterval: time.Minute}
+	return &ResourceServer{reg: reg, logger: logger}
 }
 
 const typeURLPrefix = "type.googleapis.com/"
@@ -236,9 +233,7 @@ func (s *ResourceServer) Watch(req *apiv1.WatchRequest, stream apiv1.ResourceSer
 		Namespace:       req.GetNamespace(),
 		Selector:        sel,
 		ResourceVersion: req.GetResourceVersion(),
-	}
-	if req.GetAllowBookmarks() {
-		opts.BookmarkInterval = s.BookmarkInterval
+		Bookmarks:       req.GetAllowBookmarks(),
 	}
 	err = s.reg.Watch(stream.Context(), res, opts, func(ev registry.WatchEvent) error {
 		resp := &apiv1.WatchResponse{Type: ev.Type, ResourceVersion: strconv.FormatInt(ev.ResourceVersion, 10)}

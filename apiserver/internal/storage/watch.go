@@ -40,7 +40,6 @@ type Event struct {
 // revision, which arrives as a Progress event.
 type Watch struct {
 	ch     clientv3.WatchChan
-	cli    *clientv3.Client
 	cancel context.CancelFunc
 	wctx   context.Context
 }
@@ -49,7 +48,7 @@ type Watch struct {
 func (s *Store) Watch(ctx context.Context, prefix string, rev int64) *Watch {
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	ch := s.cli.Watch(wctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1), clientv3.WithPrevKV())
-	return &Watch{ch: ch, cli: s.cli, cancel: cancel, wctx: wctx}
+	return &Watch{ch: ch, cancel: cancel, wctx: wctx}
 }
 
 // Next blocks for the next batch of events.
@@ -91,10 +90,11 @@ func (w *Watch) Next() ([]Event, error) {
 	return out, nil
 }
 
-// RequestProgress asks etcd for a Progress event on this watch.
-func (w *Watch) RequestProgress(ctx context.Context) error {
-	return w.cli.RequestProgress(clientv3.WithRequireLeader(ctx))
-}
-
 // Close stops the watch.
 func (w *Watch) Close() { w.cancel() }
+
+// RequestProgress asks etcd to send every watch of this store a Progress
+// event with the current revision.
+func (s *Store) RequestProgress(ctx context.Context) error {
+	return s.cli.RequestProgress(clientv3.WithRequireLeader(ctx))
+}
