@@ -47,7 +47,7 @@ type Options struct {
 	TokenAuthFile string
 	// CompactionInterval is --etcd-compaction-interval (0: off).
 	CompactionInterval time.Duration
-	// Logger; nil logs errors through t.
+	// Logger; nil logs warnings and errors through t.
 	Logger *zap.Logger
 }
 
@@ -75,7 +75,7 @@ func (s *Server) start(port int) {
 	}
 	logger := s.opts.Logger
 	if logger == nil {
-		logger = zaptest.NewLogger(s.t, zaptest.Level(zap.ErrorLevel))
+		logger = zaptest.NewLogger(s.t, zaptest.Level(zap.WarnLevel))
 	}
 	cfg := &app.Config{Options: o, Logger: logger}
 	ready := make(chan struct{})
