@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/gantryhq/gantry/apiserver/internal/alloc"
 )
 
 // Options are the apiserver's flags.
@@ -36,6 +38,11 @@ type Options struct {
 	AdvertiseAddress string
 
 	LogLevel string
+
+	// ServiceClusterIPRange is the CIDR services' cluster IPs come from.
+	ServiceClusterIPRange string
+	// ServiceNodePortRange is the range node ports come from ("30000-32767").
+	ServiceNodePortRange string
 }
 
 // NewOptions returns the defaults.
@@ -47,6 +54,8 @@ func NewOptions() *Options {
 		HTTPPort:               6444,
 		EtcdCompactionInterval: 5 * time.Minute,
 		LogLevel:               "info",
+		ServiceClusterIPRange:  alloc.DefaultServiceClusterIPRange,
+		ServiceNodePortRange:   alloc.DefaultServiceNodePortRange,
 	}
 }
 
@@ -68,6 +77,8 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.TokenAuthFile, "token-auth-file", o.TokenAuthFile, "Static bearer tokens, Kubernetes' CSV format: token,user,uid,\"group1,group2\".")
 	fs.StringVar(&o.AdvertiseAddress, "advertise-address", o.AdvertiseAddress, "Address clients reach this server at, written to admin.conf. Empty: 127.0.0.1.")
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "debug, info, warn or error.")
+	fs.StringVar(&o.ServiceClusterIPRange, "service-cluster-ip-range", o.ServiceClusterIPRange, "CIDR of the IPs services' clusterIPs are allocated from.")
+	fs.StringVar(&o.ServiceNodePortRange, "service-node-port-range", o.ServiceNodePortRange, "Range of node ports (low-high, both included) for NodePort and LoadBalancer services.")
 }
 
 // Validate reports every problem with the options.
@@ -115,6 +126,12 @@ func (o *Options) Validate() []error {
 	case "debug", "info", "warn", "error":
 	default:
 		errs = append(errs, fmt.Errorf("--log-level %q must be debug, info, warn or error", o.LogLevel))
+	}
+	if _, err := alloc.ParseIPRange(o.ServiceClusterIPRange); err != nil {
+		errs = append(errs, fmt.Errorf("--service-cluster-ip-range: %w", err))
+	}
+	if _, err := alloc.ParsePortRange(o.ServiceNodePortRange); err != nil {
+		errs = append(errs, fmt.Errorf("--service-node-port-range: %w", err))
 	}
 	return errs
 }

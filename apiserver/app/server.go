@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 
+	"github.com/gantryhq/gantry/apiserver/internal/alloc"
 	"github.com/gantryhq/gantry/apiserver/internal/registry"
 	"github.com/gantryhq/gantry/apiserver/internal/server"
 	"github.com/gantryhq/gantry/apiserver/internal/storage"
@@ -121,7 +122,11 @@ func Run(ctx context.Context, cfg CompletedConfig) error {
 	}
 
 	store := storage.New(etcdCli)
-	reg, err := registry.New(store, strategy.All(), logger.Named("registry"))
+	strategies, err := withAllocation(strategy.All(), store, o)
+	if err != nil {
+		return err
+	}
+	reg, err := registry.New(store, strategies, logger.Named("registry"))
 	if err != nil {
 		return err
 	}
@@ -285,4 +290,23 @@ func compactLoop(ctx context.Context, store *storage.Store, interval time.Durati
 		}
 		last = rev
 	}
+}
+
+// withAllocation gives the Service strategy its cluster IP and node port
+// allocator.
+func withAllocation(strategies map[string]registry.Strategy, store *storage.Store, o *Options) (map[string]registry.Strategy, error) {
+	ips, err := alloc.ParseIPRange(o.ServiceClusterIPRange)
+	if err != nil {
+		return nil, err
+	}
+	ports, err := alloc.ParsePortRange(o.ServiceNodePortRange)
+	if err != nil {
+		return nil, err
+	}
+	svc, ok := strategies["services"].(strategy.Service)
+	if !ok {
+		return nil, fmt.Errorf("services strategy is %T, not strategy.Service", strategies["services"])
+	}
+	strategies["services"] = alloc.ServiceStrategy{Service: svc, Allocator: alloc.New(store, ips, ports)}
+	return strategies, nil
 }

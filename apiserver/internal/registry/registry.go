@@ -160,18 +160,25 @@ func (r *Registry) Create(ctx context.Context, obj proto.Message, dryRun bool) (
 	if dryRun {
 		return obj, nil
 	}
-	value, err := encode(obj)
+	undo, err := r.allocate(ctx, res, obj, nil)
 	if err != nil {
 		return nil, err
 	}
-	rev, err := r.store.Create(ctx, Key(res, meta.Namespace, meta.Name), value, conds...)
+	value, err := encode(obj)
+	if err == nil {
+		var rev int64
+		rev, err = r.store.Create(ctx, Key(res, meta.Namespace, meta.Name), value, conds...)
+		meta.ResourceVersion = strconv.FormatInt(rev, 10)
+	}
+	if err != nil {
+		undo()
+	}
 	if errors.Is(err, storage.ErrExists) {
 		return nil, errAlreadyExists(res.GroupResource(), meta.Name)
 	}
 	if err != nil {
 		return nil, err
 	}
-	meta.ResourceVersion = strconv.FormatInt(rev, 10)
 	return obj, nil
 }
 
@@ -383,19 +390,33 @@ func (r *Registry) update(ctx context.Context, in proto.Message, status, dryRun 
 			if err != nil {
 				return nil, r.writeErr(err, res, inMeta.Name)
 			}
+			r.release(ctx, res, nil, old)
 			meta.ResourceVersion = strconv.FormatInt(rev, 10)
 			return obj, nil
 		}
+		undo := func() {}
+		if !status {
+			if undo, err = r.allocate(ctx, res, obj, old); err != nil {
+				return nil, err
+			}
+		}
 		value, err := encode(obj)
 		if err != nil {
+			undo()
 			return nil, err
 		}
 		rev, err := r.store.Update(ctx, key, value, kv.ModRevision)
+		if err != nil {
+			undo()
+		}
 		if errors.Is(err, storage.ErrConflict) && inMeta.ResourceVersion == "" {
 			continue
 		}
 		if err != nil {
 			return nil, r.writeErr(err, res, inMeta.Name)
+		}
+		if !status {
+			r.release(ctx, res, obj, old)
 		}
 		meta.ResourceVersion = strconv.FormatInt(rev, 10)
 		return obj, nil
@@ -410,6 +431,36 @@ func (r *Registry) writeErr(err error, res *scheme.Resource, name string) error 
 		return errNotFound(res.GroupResource(), name)
 	}
 	return err
+}
+
+// allocate reserves what obj needs beyond old when the kind is an
+// Allocator; undo frees it again and is never nil.
+func (r *Registry) allocate(ctx context.Context, res *scheme.Resource, obj, old proto.Message) (undo func(), err error) {
+	a, ok := r.strategies[res.Name].(Allocator)
+	if !ok {
+		return func() {}, nil
+	}
+	undo, errs, err := a.Allocate(ctx, obj, old)
+	if len(errs) > 0 {
+		return nil, errInvalid(res.Kind, scheme.Meta(obj).Name, errs)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return undo, nil
+}
+
+// release frees what old held and obj (nil: deleted) does not. A failure
+// only leaks values (never hands one out twice), so it is logged.
+func (r *Registry) release(ctx context.Context, res *scheme.Resource, obj, old proto.Message) {
+	a, ok := r.strategies[res.Name].(Allocator)
+	if !ok {
+		return
+	}
+	if err := a.Release(context.WithoutCancel(ctx), obj, old); err != nil {
+		r.logger.Warn("release allocated values", zap.String("resource", res.Name),
+			zap.String("name", scheme.Meta(old).Name), zap.Error(err))
+	}
 }
 
 // deletable reports whether an object marked for deletion may now go: no
@@ -509,6 +560,7 @@ func (r *Registry) Delete(ctx context.Context, res *scheme.Resource, namespace, 
 			if err != nil {
 				return nil, false, r.writeErr(err, res, name)
 			}
+			r.release(ctx, res, nil, obj)
 			meta.ResourceVersion = strconv.FormatInt(rev, 10)
 			return obj, true, nil
 		}

@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"context"
+
 	"google.golang.org/protobuf/proto"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -62,4 +64,20 @@ type UpdatePreparer interface {
 	// PrepareForUpdate may change obj, copying from old; old must not be
 	// changed. It runs before Default and ValidateUpdate.
 	PrepareForUpdate(obj, old proto.Message)
+}
+
+// Allocator is implemented by kinds whose objects hold values handed out from
+// a range shared by all objects of the kind (a Service's cluster IP and node
+// ports). The registry reserves before it writes an object, undoes the
+// reservation when the write fails, and releases what a successful write
+// (or a delete) dropped.
+type Allocator interface {
+	// Allocate reserves what obj holds and old (nil on create) does not,
+	// filling in unset values of obj (it may change obj, never old). A value
+	// out of range or already taken is a field error, and then nothing is
+	// reserved. On success, undo frees what this call reserved.
+	Allocate(ctx context.Context, obj, old proto.Message) (undo func(), errs field.ErrorList, err error)
+	// Release frees what old holds and obj (nil when old was deleted) does
+	// not. It is idempotent.
+	Release(ctx context.Context, obj, old proto.Message) error
 }
