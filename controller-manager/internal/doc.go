@@ -1,0 +1,3 @@
+// Package internal holds the controller-manager's own parts; see its
+// sub-packages.
+package internal
