@@ -1,0 +1,423 @@
+package proxier
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/gantryhq/gantry/kube-proxy/internal/iptables"
+	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
+)
+
+// DefaultFullSyncPeriod is how often an ordinary sync becomes a full one,
+// as Kubernetes' iptables proxier.
+const DefaultFullSyncPeriod = time.Hour
+
+// Proxier keeps the desired rules of a node's Services and writes them.
+// Its On* methods are informer handlers; Sync writes the rules. All methods
+// are safe for concurrent use; Syncs must not overlap (a Runner calls it).
+type Proxier struct {
+	ipt     iptables.Interface
+	opts    Options
+	logger  *zap.Logger
+	metrics *Metrics
+	// FullSyncPeriod: a sync this long after the last full one is full.
+	FullSyncPeriod time.Duration
+	// Now is the clock.
+	Now func() time.Time
+	// OnChange, when set, is called after a handler queued a change (a
+	// Runner's Trigger).
+	OnChange func()
+
+	mu        sync.Mutex
+	services  map[string]*corev1.Service
+	endpoints map[string]*corev1.Endpoints
+	dirty     map[string]bool
+	rules     map[string]*serviceRules
+	// written are the per-service nat chains last written.
+	written  map[string]bool
+	needFull bool
+	// needSave: read the kernel's chains on the next full sync (at start
+	// and after an error) to delete stale ones left by an earlier run.
+	needSave bool
+	lastFull time.Time
+	lastOK   time.Time
+	pending  time.Time
+}
+
+// New returns a Proxier writing through ipt. metrics may be nil.
+func New(ipt iptables.Interface, opts Options, metrics *Metrics, logger *zap.Logger) *Proxier {
+	return &Proxier{
+		ipt: ipt, opts: opts, metrics: metrics, logger: logger,
+		FullSyncPeriod: DefaultFullSyncPeriod, Now: time.Now,
+		services: map[string]*corev1.Service{}, endpoints: map[string]*corev1.Endpoints{},
+		dirty: map[string]bool{}, rules: map[string]*serviceRules{}, written: map[string]bool{},
+		needFull: true, needSave: true,
+	}
+}
+
+func key(namespace, name string) string { return namespace + "/" + name }
+
+func (p *Proxier) changed(k string) {
+	p.dirty[k] = true
+	if p.pending.IsZero() {
+		p.pending = p.Now()
+	}
+}
+
+func (p *Proxier) notify() {
+	if p.OnChange != nil {
+		p.OnChange()
+	}
+}
+
+// OnServiceAdd records a service.
+func (p *Proxier) OnServiceAdd(svc *corev1.Service) { p.OnServiceUpdate(nil, svc) }
+
+// OnServiceUpdate records a changed service.
+func (p *Proxier) OnServiceUpdate(_, svc *corev1.Service) {
+	p.mu.Lock()
+	k := key(svc.GetMetadata().GetNamespace(), svc.GetMetadata().GetName())
+	p.services[k] = svc
+	p.changed(k)
+	p.mu.Unlock()
+	p.notify()
+}
+
+// OnServiceDelete forgets a service.
+func (p *Proxier) OnServiceDelete(svc *corev1.Service) {
+	p.mu.Lock()
+	k := key(svc.GetMetadata().GetNamespace(), svc.GetMetadata().GetName())
+	delete(p.services, k)
+	p.changed(k)
+	p.mu.Unlock()
+	p.notify()
+}
+
+// OnEndpointsAdd records endpoints.
+func (p *Proxier) OnEndpointsAdd(ep *corev1.Endpoints) { p.OnEndpointsUpdate(nil, ep) }
+
+// OnEndpointsUpdate records changed endpoints.
+func (p *Proxier) OnEndpointsUpdate(_, ep *corev1.Endpoints) {
+	p.mu.Lock()
+	k := key(ep.GetMetadata().GetNamespace(), ep.GetMetadata().GetName())
+	p.endpoints[k] = ep
+	p.changed(k)
+	p.mu.Unlock()
+	p.notify()
+}
+
+// OnEndpointsDelete forgets endpoints.
+func (p *Proxier) OnEndpointsDelete(ep *corev1.Endpoints) {
+	p.mu.Lock()
+	k := key(ep.GetMetadata().GetNamespace(), ep.GetMetadata().GetName())
+	delete(p.endpoints, k)
+	p.changed(k)
+	p.mu.Unlock()
+	p.notify()
+}
+
+// ForceFullSync makes the next sync a full one.
+func (p *Proxier) ForceFullSync() {
+	p.mu.Lock()
+	p.needFull = true
+	p.mu.Unlock()
+}
+
+// Sync computes the rules and writes them in one iptables-restore: a full
+// sync when one is due, otherwise only the chains of changed services.
+func (p *Proxier) Sync(ctx context.Context) (err error) {
+	start := p.Now()
+	p.mu.Lock()
+	full := p.needFull || start.Sub(p.lastFull) >= p.FullSyncPeriod
+	save := full && p.needSave
+	p.mu.Unlock()
+
+	var existing map[string]bool
+	if save {
+		if existing, err = p.existingChains(ctx); err != nil {
+			return err
+		}
+	}
+
+	p.mu.Lock()
+	dirty := p.dirty
+	p.dirty = map[string]bool{}
+	data, desired, counts := p.render(full, dirty, existing)
+	pendingSince := p.pending
+	p.pending = time.Time{}
+	p.mu.Unlock()
+
+	err = p.ipt.Restore(ctx, data)
+	if err == nil && full {
+		err = p.ensureJumps()
+	}
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err != nil {
+		// Everything again, from what the kernel holds.
+		for k := range dirty {
+			p.dirty[k] = true
+		}
+		p.needFull, p.needSave = true, true
+		if p.pending.IsZero() {
+			p.pending = pendingSince
+		}
+		if p.metrics != nil {
+			p.metrics.syncErrors.Inc()
+		}
+		return fmt.Errorf("sync proxy rules: %w", err)
+	}
+	p.written = desired
+	if full {
+		p.needFull, p.needSave = false, false
+		p.lastFull = start
+	}
+	p.lastOK = p.Now()
+	if p.metrics != nil {
+		kind := "partial"
+		if full {
+			kind = "full"
+		}
+		p.metrics.syncDuration.WithLabelValues(kind).Observe(p.Now().Sub(start).Seconds())
+		p.metrics.rules.WithLabelValues("nat").Set(float64(counts[0]))
+		p.metrics.rules.WithLabelValues("filter").Set(float64(counts[1]))
+		p.metrics.lastSync.SetToCurrentTime()
+	}
+	p.logger.Debug("synced proxy rules", zap.Bool("full", full), zap.Int("changed", len(dirty)),
+		zap.Int("natRules", counts[0]), zap.Duration("took", p.Now().Sub(start)))
+	return nil
+}
+
+// render builds the restore input. It must be called with mu held.
+func (p *Proxier) render(full bool, dirty, existing map[string]bool) ([]byte, map[string]bool, [2]int) {
+	rebuild := dirty
+	if full {
+		rebuild = map[string]bool{}
+		for k := range p.services {
+			rebuild[k] = true
+		}
+		for k := range p.rules {
+			rebuild[k] = true
+		}
+	}
+	for k := range rebuild {
+		svc := p.services[k]
+		if svc == nil {
+			delete(p.rules, k)
+			continue
+		}
+		p.rules[k] = buildServiceRules(svc, p.endpoints[k], p.opts)
+	}
+	keys := slices.Sorted(maps.Keys(p.rules))
+
+	var buf bytes.Buffer
+	var counts [2]int
+	// filter
+	buf.WriteString("*filter\n")
+	for _, c := range []string{chainServices, chainExternalServices, chainForward} {
+		buf.WriteString(":" + c + " - [0:0]\n")
+	}
+	var w ruleWriter
+	counts[1] += writeFixedFilter(&w)
+	buf.WriteString(w.take())
+	for _, k := range keys {
+		buf.WriteString(p.rules[k].filterServices)
+	}
+	for _, k := range keys {
+		buf.WriteString(p.rules[k].filterExternal)
+		counts[1] += p.rules[k].filterCount
+	}
+	buf.WriteString("COMMIT\n")
+
+	// nat: declare the top-level chains and those rewritten.
+	buf.WriteString("*nat\n")
+	for _, c := range []string{chainServices, chainNodePorts, chainPostrouting, chainMarkMasq} {
+		buf.WriteString(":" + c + " - [0:0]\n")
+	}
+	desired := make(map[string]bool, len(p.written))
+	for _, k := range keys {
+		for _, c := range p.rules[k].chains {
+			desired[c.name] = true
+			if full || rebuild[k] {
+				buf.WriteString(":" + c.name + " - [0:0]\n")
+			}
+		}
+	}
+	var stale []string
+	for c := range p.written {
+		if !desired[c] {
+			stale = append(stale, c)
+		}
+	}
+	for c := range existing {
+		if !desired[c] && !p.written[c] {
+			stale = append(stale, c)
+		}
+	}
+	slices.Sort(stale)
+	for _, c := range stale {
+		buf.WriteString(":" + c + " - [0:0]\n")
+	}
+	counts[0] += writeFixedNAT(&w, p.opts)
+	buf.WriteString(w.take())
+	for _, k := range keys {
+		buf.WriteString(p.rules[k].natServices)
+		counts[0] += p.rules[k].natCount
+	}
+	buf.WriteString(nodePortsJump)
+	counts[0]++
+	for _, k := range keys {
+		buf.WriteString(p.rules[k].natNodePorts)
+	}
+	for _, k := range keys {
+		if !full && !rebuild[k] {
+			continue
+		}
+		for _, c := range p.rules[k].chains {
+			buf.WriteString(c.rules)
+		}
+	}
+	for _, c := range stale {
+		buf.WriteString("-X " + c + "\n")
+	}
+	buf.WriteString("COMMIT\n")
+	return buf.Bytes(), desired, counts
+}
+
+// existingChains lists the per-service nat chains in the kernel.
+func (p *Proxier) existingChains(ctx context.Context) (map[string]bool, error) {
+	data, err := p.ipt.Save(ctx, iptables.TableNAT)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, ":") {
+			continue
+		}
+		name, _, _ := strings.Cut(line[1:], " ")
+		if ownChain(name) && (strings.HasPrefix(name, prefixSVC) || strings.HasPrefix(name, prefixEXT) || strings.HasPrefix(name, prefixSEP)) {
+			out[name] = true
+		}
+	}
+	return out, sc.Err()
+}
+
+func (p *Proxier) ensureJumps() error {
+	var errs []error
+	for _, j := range jumps {
+		if _, err := p.ipt.EnsureRule(j.table, j.chain, j.rule...); err != nil {
+			errs = append(errs, fmt.Errorf("ensure jump %s/%s -> %s: %w", j.table, j.chain, j.rule[len(j.rule)-1], err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Healthy reports whether rules are being written: the last successful sync
+// is recent, or no change has waited longer than maxDelay.
+func (p *Proxier) Healthy(maxDelay time.Duration) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.Now()
+	if p.lastOK.IsZero() {
+		return errors.New("no successful sync yet")
+	}
+	if !p.pending.IsZero() && now.Sub(p.pending) > maxDelay {
+		return fmt.Errorf("changes pending since %s, last successful sync %s", p.pending.Format(time.RFC3339), p.lastOK.Format(time.RFC3339))
+	}
+	if now.Sub(p.lastOK) > maxDelay {
+		return fmt.Errorf("last successful sync %s", p.lastOK.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// Cleanup removes every rule and chain kube-proxy writes: the jumps from
+// built-in chains, then its own chains in both tables. Nothing else is
+// touched.
+func Cleanup(ctx context.Context, ipt iptables.Interface) error {
+	var errs []error
+	for _, j := range jumps {
+		if err := ipt.DeleteRule(j.table, j.chain, j.rule...); err != nil {
+			errs = append(errs, fmt.Errorf("delete jump %s/%s: %w", j.table, j.chain, err))
+		}
+	}
+	var buf bytes.Buffer
+	for _, table := range []string{iptables.TableFilter, iptables.TableNAT} {
+		chains, err := ipt.ListChains(table)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		var own []string
+		for _, c := range chains {
+			if ownChain(c) {
+				own = append(own, c)
+			}
+		}
+		if len(own) == 0 {
+			continue
+		}
+		buf.WriteString("*" + table + "\n")
+		for _, c := range own {
+			buf.WriteString(":" + c + " - [0:0]\n")
+		}
+		for _, c := range own {
+			buf.WriteString("-X " + c + "\n")
+		}
+		buf.WriteString("COMMIT\n")
+	}
+	if buf.Len() > 0 {
+		if err := ipt.Restore(ctx, buf.Bytes()); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Metrics are the proxier's Prometheus metrics.
+type Metrics struct {
+	syncDuration *prometheus.HistogramVec
+	rules        *prometheus.GaugeVec
+	syncErrors   prometheus.Counter
+	lastSync     prometheus.Gauge
+}
+
+// NewMetrics registers the metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		syncDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "kubeproxy_sync_proxy_rules_duration_seconds",
+			Help:    "How long one sync of the proxy rules took, by kind (full or partial).",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
+		}, []string{"kind"}),
+		rules: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "kubeproxy_sync_proxy_rules_iptables_total",
+			Help: "Number of iptables rules kube-proxy holds, by table.",
+		}, []string{"table"}),
+		syncErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kubeproxy_sync_proxy_rules_errors_total",
+			Help: "Syncs of the proxy rules that failed.",
+		}),
+		lastSync: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "kubeproxy_sync_proxy_rules_last_timestamp_seconds",
+			Help: "When the proxy rules were last synced successfully.",
+		}),
+	}
+	reg.MustRegister(m.syncDuration, m.rules, m.syncErrors, m.lastSync)
+	return m
+}
