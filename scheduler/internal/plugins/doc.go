@@ -1,0 +1,2 @@
+// Package plugins registers the built-in plugins by name.
+package plugins
