@@ -138,8 +138,12 @@ func hash(s string) string {
 	return base32.StdEncoding.EncodeToString(sum[:])[:16]
 }
 
-func svcChain(n ServicePortName) string { return prefixSVC + hash(n.String()+strings.ToLower(n.Protocol)) }
-func extChain(n ServicePortName) string { return prefixEXT + hash(n.String()+strings.ToLower(n.Protocol)) }
+func svcChain(n ServicePortName) string {
+	return prefixSVC + hash(n.String()+strings.ToLower(n.Protocol))
+}
+func extChain(n ServicePortName) string {
+	return prefixEXT + hash(n.String()+strings.ToLower(n.Protocol))
+}
 func sepChain(n ServicePortName, e endpoint) string {
 	return prefixSEP + hash(n.String()+strings.ToLower(n.Protocol)+e.String())
 }

@@ -351,32 +351,38 @@ func (p *Proxier) Healthy(maxDelay time.Duration) error {
 // touched.
 func Cleanup(ctx context.Context, ipt iptables.Interface) error {
 	var errs []error
-	for _, j := range jumps {
-		if err := ipt.DeleteRule(j.table, j.chain, j.rule...); err != nil {
-			errs = append(errs, fmt.Errorf("delete jump %s/%s: %w", j.table, j.chain, err))
-		}
-	}
-	var buf bytes.Buffer
+	own := map[string][]string{}
 	for _, table := range []string{iptables.TableFilter, iptables.TableNAT} {
 		chains, err := ipt.ListChains(table)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		var own []string
 		for _, c := range chains {
 			if ownChain(c) {
-				own = append(own, c)
+				own[table] = append(own[table], c)
 			}
 		}
-		if len(own) == 0 {
+	}
+	// The jumps first (a rule naming a missing chain cannot exist).
+	for _, j := range jumps {
+		if !slices.Contains(own[j.table], j.rule[len(j.rule)-1]) {
+			continue
+		}
+		if err := ipt.DeleteRule(j.table, j.chain, j.rule...); err != nil {
+			errs = append(errs, fmt.Errorf("delete jump %s/%s: %w", j.table, j.chain, err))
+		}
+	}
+	var buf bytes.Buffer
+	for _, table := range []string{iptables.TableFilter, iptables.TableNAT} {
+		if len(own[table]) == 0 {
 			continue
 		}
 		buf.WriteString("*" + table + "\n")
-		for _, c := range own {
+		for _, c := range own[table] {
 			buf.WriteString(":" + c + " - [0:0]\n")
 		}
-		for _, c := range own {
+		for _, c := range own[table] {
 			buf.WriteString("-X " + c + "\n")
 		}
 		buf.WriteString("COMMIT\n")

@@ -224,8 +224,8 @@ func TestPartialSync(t *testing.T) {
 
 func TestCleanupOnlyOwnChains(t *testing.T) {
 	fake := iptablestest.New()
-	fake.Chains["nat"] = []string{"PREROUTING", "KUBE-SERVICES", "KUBE-SVC-AAAA", "KUBE-SEP-BBBB", "DOCKER", "KUBE-MARK-MASQ"}
-	fake.Chains["filter"] = []string{"INPUT", "KUBE-FORWARD", "DOCKER-USER"}
+	fake.Chains["nat"] = []string{"PREROUTING", "KUBE-SERVICES", "KUBE-SVC-AAAA", "KUBE-SEP-BBBB", "DOCKER", "KUBE-MARK-MASQ", "KUBE-POSTROUTING"}
+	fake.Chains["filter"] = []string{"INPUT", "KUBE-FORWARD", "KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES", "DOCKER-USER"}
 	for _, j := range jumps {
 		_, _ = fake.EnsureRule(j.table, j.chain, j.rule...)
 	}
@@ -233,9 +233,10 @@ func TestCleanupOnlyOwnChains(t *testing.T) {
 	if err := Cleanup(context.Background(), fake); err != nil {
 		t.Fatal(err)
 	}
-	want := "*filter\n:KUBE-FORWARD - [0:0]\n-X KUBE-FORWARD\nCOMMIT\n" +
-		"*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-AAAA - [0:0]\n:KUBE-SEP-BBBB - [0:0]\n:KUBE-MARK-MASQ - [0:0]\n" +
-		"-X KUBE-SERVICES\n-X KUBE-SVC-AAAA\n-X KUBE-SEP-BBBB\n-X KUBE-MARK-MASQ\nCOMMIT\n"
+	want := "*filter\n:KUBE-FORWARD - [0:0]\n:KUBE-SERVICES - [0:0]\n:KUBE-EXTERNAL-SERVICES - [0:0]\n" +
+		"-X KUBE-FORWARD\n-X KUBE-SERVICES\n-X KUBE-EXTERNAL-SERVICES\nCOMMIT\n" +
+		"*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-AAAA - [0:0]\n:KUBE-SEP-BBBB - [0:0]\n:KUBE-MARK-MASQ - [0:0]\n:KUBE-POSTROUTING - [0:0]\n" +
+		"-X KUBE-SERVICES\n-X KUBE-SVC-AAAA\n-X KUBE-SEP-BBBB\n-X KUBE-MARK-MASQ\n-X KUBE-POSTROUTING\nCOMMIT\n"
 	if diff := cmp.Diff(want, fake.Last()); diff != "" {
 		t.Errorf("cleanup restore (-want +got):\n%s", diff)
 	}
