@@ -3,6 +3,10 @@ package app
 import (
 	"github.com/gantryhq/gantry/controller-manager/internal/controller"
 	"github.com/gantryhq/gantry/controller-manager/internal/deployment"
+	"github.com/gantryhq/gantry/controller-manager/internal/endpoints"
+	"github.com/gantryhq/gantry/controller-manager/internal/garbagecollector"
+	"github.com/gantryhq/gantry/controller-manager/internal/job"
+	"github.com/gantryhq/gantry/controller-manager/internal/namespace"
 	"github.com/gantryhq/gantry/controller-manager/internal/replicaset"
 )
 
@@ -20,6 +24,18 @@ var initializers = []struct {
 	}},
 	{deployment.Name, func(cc *controller.Context, cfg *Config) (controller.Controller, int) {
 		return deployment.New(cc), cfg.Options.ConcurrentDSyncs
+	}},
+	{job.Name, func(cc *controller.Context, cfg *Config) (controller.Controller, int) {
+		return job.New(cc, job.Options{BackoffBase: cfg.Options.JobBackoffBase, BackoffMax: cfg.Options.JobBackoffMax}), cfg.Options.ConcurrentJobSyncs
+	}},
+	{garbagecollector.Name, func(cc *controller.Context, cfg *Config) (controller.Controller, int) {
+		return garbagecollector.New(cc), cfg.Options.ConcurrentGCSyncs
+	}},
+	{namespace.Name, func(cc *controller.Context, cfg *Config) (controller.Controller, int) {
+		return namespace.New(cc, cfg.Options.NamespaceSyncPeriod), cfg.Options.ConcurrentNSSyncs
+	}},
+	{endpoints.Name, func(cc *controller.Context, cfg *Config) (controller.Controller, int) {
+		return endpoints.New(cc), cfg.Options.ConcurrentEPSyncs
 	}},
 }
 

@@ -7,6 +7,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	appsv1 "github.com/gantryhq/gantry/proto/gantry/apps/v1"
+	batchv1 "github.com/gantryhq/gantry/proto/gantry/batch/v1"
 	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
 	metav1 "github.com/gantryhq/gantry/proto/gantry/meta/v1"
 )
@@ -129,4 +130,24 @@ func Deployment(name, app, image string, replicas int32) *appsv1.Deployment {
 		},
 		Status: &appsv1.DeploymentStatus{},
 	}
+}
+
+// Job is a job in ns "default" whose pods are labelled job-name=<name>,
+// with parallelism and completions (0: unset).
+func Job(name string, parallelism, completions int32) *batchv1.Job {
+	l := map[string]string{"job-name": name}
+	j := &batchv1.Job{
+		Metadata: &metav1.ObjectMeta{Name: name, Namespace: "default", Uid: "uid-" + name, Generation: 1},
+		Spec: &batchv1.JobSpec{
+			Parallelism:  ptr.To(parallelism),
+			BackoffLimit: ptr.To(int32(6)),
+			Selector:     &metav1.LabelSelector{MatchLabels: l},
+			Template:     Template(l, "img:1"),
+		},
+	}
+	j.Spec.Template.Spec.RestartPolicy = "Never"
+	if completions > 0 {
+		j.Spec.Completions = ptr.To(completions)
+	}
+	return j
 }
