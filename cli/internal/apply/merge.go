@@ -1,0 +1,219 @@
+package apply
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gantryhq/gantry/client/codec"
+	"github.com/gantryhq/gantry/client/scheme"
+)
+
+// LastAppliedAnnotation is where apply records the configuration it
+// applied, as kubectl does.
+const LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
+
+// Configuration returns what apply records of manifest: the manifest as
+// JSON without status, server-set metadata and the annotation itself.
+func Configuration(manifest scheme.Object) (string, error) {
+	m := proto.Clone(manifest).(scheme.Object)
+	clean(m)
+	md := scheme.Meta(m)
+	delete(md.Annotations, LastAppliedAnnotation)
+	if len(md.Annotations) == 0 {
+		md.Annotations = nil
+	}
+	b, err := codec.Marshal(m)
+	if err != nil {
+		return "", err
+	}
+	return string(b) + "\n", nil
+}
+
+// clean removes from m what a user does not configure: status and the
+// metadata the server sets.
+func clean(m scheme.Object) {
+	md := scheme.Meta(m)
+	md.Uid, md.ResourceVersion, md.Generation = "", "", 0
+	md.CreationTimestamp, md.DeletionTimestamp, md.DeletionGracePeriodSeconds = nil, nil, nil
+	rm := m.ProtoReflect()
+	if fd := rm.Descriptor().Fields().ByName("status"); fd != nil {
+		rm.Clear(fd)
+	}
+}
+
+// ForCreate returns the object to create for manifest: server-set fields
+// removed and the last-applied annotation set to config.
+func ForCreate(manifest scheme.Object, config string) scheme.Object {
+	m := proto.Clone(manifest).(scheme.Object)
+	clean(m)
+	md := scheme.Meta(m)
+	if md.Annotations == nil {
+		md.Annotations = map[string]string{}
+	}
+	md.Annotations[LastAppliedAnnotation] = config
+	return m
+}
+
+// Unchanged reports whether applying manifest (whose configuration is
+// config) to live would change nothing: every field the manifest sets has
+// that value in live, and live records the same configuration — config
+// itself, or the one the manifest carries when it is live's own output
+// (`gantry get -o yaml`) applied again.
+func Unchanged(manifest, live scheme.Object, config string) (bool, error) {
+	recorded := live.GetMetadata().GetAnnotations()[LastAppliedAnnotation]
+	carried := manifest.GetMetadata().GetAnnotations()[LastAppliedAnnotation]
+	switch {
+	case recorded == config:
+	case carried != "" && carried == recorded:
+		config = recorded
+	default:
+		return false, nil
+	}
+	mod, err := toMap(ForCreate(manifest, config))
+	if err != nil {
+		return false, err
+	}
+	lv, err := toMap(live)
+	if err != nil {
+		return false, err
+	}
+	return subset(configured(mod), lv), nil
+}
+
+// Merge returns the object an update sends: live with the changes from the
+// configuration live last recorded to manifest (whose configuration is
+// config) applied to its metadata labels and annotations and to every
+// top-level field other than metadata and status. Status and server-set
+// fields come from live, resourceVersion included, so a concurrent change
+// makes the update fail with a conflict.
+func Merge(manifest, live scheme.Object, config string) (scheme.Object, error) {
+	mod, err := toMap(ForCreate(manifest, config))
+	if err != nil {
+		return nil, err
+	}
+	lv, err := toMap(live)
+	if err != nil {
+		return nil, err
+	}
+	orig := map[string]any{}
+	if last := live.GetMetadata().GetAnnotations()[LastAppliedAnnotation]; last != "" {
+		if err := decodeJSON([]byte(last), &orig); err != nil {
+			orig = map[string]any{} // unreadable: treat as never applied
+		}
+	}
+	merged := threeWay(configured(orig), configured(mod), lv)
+	b, err := json.Marshal(merged)
+	if err != nil {
+		return nil, err
+	}
+	res, ok := scheme.ForMessage(live)
+	if !ok {
+		return nil, fmt.Errorf("apply: %T is not a kind", live)
+	}
+	out := res.New().(scheme.Object)
+	if err := codec.Unmarshal(b, out); err != nil {
+		return nil, fmt.Errorf("apply: merge: %w", err)
+	}
+	return out, nil
+}
+
+// configured keeps of an object's JSON what apply manages: metadata labels
+// and annotations and the top-level fields other than status.
+func configured(m map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range m {
+		switch k {
+		case "apiVersion", "kind", "status":
+		case "metadata":
+			md, _ := v.(map[string]any)
+			keep := map[string]any{}
+			for _, f := range []string{"labels", "annotations"} {
+				if x, ok := md[f]; ok {
+					keep[f] = x
+				}
+			}
+			out[k] = keep
+		default:
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// threeWay applies to live the difference between orig and mod: keys set
+// in mod take mod's value (objects merged key by key, lists replaced);
+// keys in orig but not in mod are removed.
+func threeWay(orig, mod, live map[string]any) map[string]any {
+	if live == nil {
+		live = map[string]any{}
+	}
+	for k, mv := range mod {
+		mm, mIsMap := mv.(map[string]any)
+		lm, lIsMap := live[k].(map[string]any)
+		if mIsMap && lIsMap {
+			om, _ := orig[k].(map[string]any)
+			live[k] = threeWay(om, mm, lm)
+			continue
+		}
+		live[k] = mv
+	}
+	for k := range orig {
+		if _, ok := mod[k]; !ok {
+			delete(live, k)
+		}
+	}
+	return live
+}
+
+// subset reports whether every value set in want has that value in got:
+// objects compared key by key, lists element by element (same length),
+// so fields the server defaulted in got do not count.
+func subset(want, got any) bool {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return false
+		}
+		for k, v := range w {
+			if !subset(v, g[k]) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return false
+		}
+		for i := range w {
+			if !subset(w[i], g[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return reflect.DeepEqual(want, got)
+}
+
+func toMap(m proto.Message) (map[string]any, error) {
+	b, err := codec.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{}
+	if err := decodeJSON(b, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func decodeJSON(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	return d.Decode(v)
+}

@@ -1,0 +1,153 @@
+package cmd
+
+import (
+	"bytes"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/gantryhq/gantry/client/config"
+)
+
+func TestFormatError(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{status.Error(codes.NotFound, `pods "x" not found`), `Error from server (NotFound): pods "x" not found`},
+		{status.Error(codes.Aborted, `Operation cannot be fulfilled on pods "x": the object has been modified`), `Error from server (Conflict): Operation cannot be fulfilled on pods "x": the object has been modified`},
+		{status.Error(codes.InvalidArgument, `Pod "x" is invalid: spec.containers: Required value`), `Error from server (Invalid): Pod "x" is invalid: spec.containers: Required value`},
+		{status.Error(codes.InvalidArgument, `unable to parse requirement`), `Error from server (BadRequest): unable to parse requirement`},
+		{errWhen("creating", "web.yaml", status.Error(codes.AlreadyExists, `deployments.apps "web" already exists`)),
+			`Error from server (AlreadyExists): error when creating "web.yaml": deployments.apps "web" already exists`},
+		{errors.New(`the server doesn't have a resource type "foo"`), `error: the server doesn't have a resource type "foo"`},
+	}
+	for _, tt := range tests {
+		if got := FormatError(tt.err); got != tt.want {
+			t.Errorf("FormatError(%v):\n got %s\nwant %s", tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestParseResourceArgs(t *testing.T) {
+	type ref struct {
+		Res   string
+		Names []string
+	}
+	tests := []struct {
+		args    []string
+		want    []ref
+		wantErr string
+	}{
+		{args: []string{"po"}, want: []ref{{"pods", nil}}},
+		{args: []string{"deploy", "a", "b"}, want: []ref{{"deployments", []string{"a", "b"}}}},
+		{args: []string{"svc,ep"}, want: []ref{{"services", nil}, {"endpoints", nil}}},
+		{args: []string{"pod/a", "svc/b", "pod/c"}, want: []ref{{"pods", []string{"a", "c"}}, {"services", []string{"b"}}}},
+		{args: []string{"cj"}, want: []ref{{"cronjobs", nil}}},
+		{args: []string{"foo"}, wantErr: `the server doesn't have a resource type "foo"`},
+		{args: []string{"pods", "pod/a"}, wantErr: "there is no need"},
+	}
+	for _, tt := range tests {
+		refs, err := parseResourceArgs(tt.args)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("parseResourceArgs(%v) err = %v, want %q", tt.args, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("parseResourceArgs(%v): %v", tt.args, err)
+			continue
+		}
+		var got []ref
+		for _, r := range refs {
+			var names []string
+			if len(r.names) > 0 {
+				names = r.names
+			}
+			got = append(got, ref{r.res.Name, names})
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("parseResourceArgs(%v) (-want +got):\n%s", tt.args, diff)
+		}
+	}
+}
+
+// run runs gantry with args and returns its output and exit code.
+func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = Main(args, Streams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	return out.String(), errOut.String(), code
+}
+
+func TestConfigCommands(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config")
+	f := config.NewFile("local", config.Cluster{Server: "https://127.0.0.1:6443", CertificateAuthorityData: []byte("secret-ca")},
+		config.User{Token: "secret-token"}, "")
+	f.Contexts = append(f.Contexts, config.NamedContext{Name: "other", Context: config.Context{Cluster: "local", User: "local", Namespace: "dev"}})
+	if err := config.Write(path, f); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(config.EnvVar, path)
+
+	out, _, code := run(t, "config", "get-contexts")
+	want := "CURRENT   NAME    CLUSTER   AUTHINFO   NAMESPACE\n*         local   local     local      \n          other   local     local      dev\n"
+	if code != 0 || out != want {
+		t.Errorf("get-contexts: code %d\n got %q\nwant %q", code, out, want)
+	}
+	out, _, _ = run(t, "config", "view")
+	if strings.Contains(out, "secret-token") || !strings.Contains(out, "DATA+OMITTED") {
+		t.Errorf("config view shows secrets:\n%s", out)
+	}
+	if out, _, code = run(t, "config", "use-context", "other"); code != 0 || out != "Switched to context \"other\".\n" {
+		t.Errorf("use-context: %d %q", code, out)
+	}
+	if out, _, code = run(t, "config", "set-context", "--current", "--namespace=prod"); code != 0 || out != "Context \"other\" modified.\n" {
+		t.Errorf("set-context: %d %q", code, out)
+	}
+	got, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ctx, _ := got.Context("other"); got.CurrentContext != "other" || ctx.Namespace != "prod" {
+		t.Errorf("config after commands: current %q, namespace %q", got.CurrentContext, ctx.Namespace)
+	}
+	if _, errOut, code := run(t, "config", "use-context", "nope"); code != 1 || errOut != "error: no context exists with the name: \"nope\"\n" {
+		t.Errorf("use-context nope: %d %q", code, errOut)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	_, errOut, code := run(t, "get", "--bogus")
+	if code != 1 || errOut != "error: unknown flag: --bogus\nSee 'gantry get --help' for usage.\n" {
+		t.Errorf("code %d stderr %q", code, errOut)
+	}
+	t.Setenv(config.EnvVar, filepath.Join(t.TempDir(), "missing"))
+	_, errOut, code = run(t, "get", "foo")
+	if code != 1 || errOut != "error: the server doesn't have a resource type \"foo\"\n" {
+		t.Errorf("get foo: code %d stderr %q", code, errOut)
+	}
+}
+
+func TestVersionClient(t *testing.T) {
+	out, _, code := run(t, "version", "--client", "-o", "json")
+	if code != 0 || !strings.Contains(out, `"clientVersion"`) || strings.Contains(out, "serverVersion") {
+		t.Errorf("code %d out %s", code, out)
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	for _, sh := range []string{"bash", "zsh", "fish"} {
+		out, _, code := run(t, "completion", sh)
+		if code != 0 || !strings.Contains(out, "gantry") {
+			t.Errorf("completion %s: code %d, %d bytes", sh, code, len(out))
+		}
+	}
+}

@@ -1,0 +1,84 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// opError is an error of one step ("error when creating \"web.yaml\"")
+// around a server error; FormatError keeps the server error's reason.
+type opError struct {
+	prefix string
+	err    error
+}
+
+func (e *opError) Error() string { return e.prefix + ": " + e.err.Error() }
+func (e *opError) Unwrap() error { return e.err }
+
+func errWhen(verb, source string, err error) error {
+	return &opError{prefix: fmt.Sprintf("error when %s %q", verb, source), err: err}
+}
+
+// serverStatus finds a gRPC status inside err.
+func serverStatus(err error) (*status.Status, bool) {
+	var se interface{ GRPCStatus() *status.Status }
+	if errors.As(err, &se) {
+		return se.GRPCStatus(), true
+	}
+	return nil, false
+}
+
+// reason is Kubernetes' StatusReason for a gRPC status.
+func reason(s *status.Status) string {
+	switch s.Code() {
+	case codes.NotFound:
+		return "NotFound"
+	case codes.AlreadyExists:
+		return "AlreadyExists"
+	case codes.Aborted:
+		return "Conflict"
+	case codes.InvalidArgument:
+		if strings.Contains(s.Message(), " is invalid: ") {
+			return "Invalid"
+		}
+		return "BadRequest"
+	case codes.FailedPrecondition, codes.PermissionDenied:
+		return "Forbidden"
+	case codes.OutOfRange:
+		return "Expired"
+	case codes.DeadlineExceeded:
+		return "Timeout"
+	case codes.Unauthenticated:
+		return "Unauthorized"
+	case codes.ResourceExhausted:
+		return "TooManyRequests"
+	}
+	return "InternalError"
+}
+
+// FormatError writes err in kubectl's words: `Error from server (NotFound):
+// pods "x" not found`, `error: ...` for errors of the client.
+func FormatError(err error) string {
+	s, ok := serverStatus(err)
+	if !ok {
+		return "error: " + err.Error()
+	}
+	msg := s.Message()
+	var oe *opError
+	if errors.As(err, &oe) {
+		msg = oe.prefix + ": " + msg
+	}
+	switch s.Code() {
+	case codes.Unavailable:
+		return "Unable to connect to the server: " + s.Message()
+	case codes.Unauthenticated:
+		return "error: You must be logged in to the server (Unauthorized): " + msg
+	case codes.Canceled:
+		return "error: " + msg
+	}
+	return fmt.Sprintf("Error from server (%s): %s", reason(s), msg)
+}

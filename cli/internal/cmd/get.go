@@ -1,0 +1,236 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gantryhq/gantry/cli/internal/printers"
+	"github.com/gantryhq/gantry/client"
+	"github.com/gantryhq/gantry/client/scheme"
+)
+
+type getOptions struct {
+	output         string
+	selector       string
+	fieldSelector  string
+	allNamespaces  bool
+	watch          bool
+	watchOnly      bool
+	noHeaders      bool
+	showLabels     bool
+	ignoreNotFound bool
+}
+
+func newGetCommand(f *Factory) *cobra.Command {
+	o := &getOptions{}
+	c := &cobra.Command{
+		Use:   "get [(-o|--output=)json|yaml|name|wide] (TYPE[.VERSION][.GROUP] [NAME | -l label] | TYPE[.VERSION][.GROUP]/NAME ...) [flags]",
+		Short: "Display one or many resources",
+		Example: `  # List all pods in ps output format
+  gantry get pods
+
+  # List a single deployment with specified NAME in JSON output format
+  gantry get deployment web -o json
+
+  # List pods of every namespace, with their node
+  gantry get pods -A -o wide`,
+		ValidArgsFunction: completeResourceTypes,
+		RunE: func(c *cobra.Command, args []string) error {
+			refs, err := parseResourceArgs(args)
+			if err != nil {
+				return err
+			}
+			return runGet(c.Context(), f, o, refs)
+		},
+	}
+	fl := c.Flags()
+	fl.StringVarP(&o.output, "output", "o", "", "Output format. One of: (json, yaml, name, wide).")
+	fl.StringVarP(&o.selector, "selector", "l", "", "Selector (label query) to filter on, supports '=', '==', '!=', 'in', 'notin'.")
+	fl.StringVar(&o.fieldSelector, "field-selector", "", "Selector (field query) to filter on, supports '=', '==', and '!='.")
+	fl.BoolVarP(&o.allNamespaces, "all-namespaces", "A", false, "If present, list the requested object(s) across all namespaces.")
+	fl.BoolVarP(&o.watch, "watch", "w", false, "After listing/getting the requested object, watch for changes.")
+	fl.BoolVar(&o.watchOnly, "watch-only", false, "Watch for changes to the requested object(s), without listing/getting first.")
+	fl.BoolVar(&o.noHeaders, "no-headers", false, "When using the default or custom-column output format, don't print headers (default print headers).")
+	fl.BoolVar(&o.showLabels, "show-labels", false, "When printing, show all labels as the last column (default hide labels column).")
+	fl.BoolVar(&o.ignoreNotFound, "ignore-not-found", false, "If the requested object does not exist the command will return exit code 0.")
+	registerOutputCompletion(c)
+	return c
+}
+
+func runGet(ctx context.Context, f *Factory, o *getOptions, refs []resourceRef) error {
+	if o.watchOnly {
+		o.watch = true
+	}
+	switch o.output {
+	case "", "wide", "json", "yaml", "name":
+	default:
+		return fmt.Errorf("unable to match a printer suitable for the output format %q, allowed formats are: json,name,wide,yaml", o.output)
+	}
+	if o.watch && len(refs) != 1 {
+		return errors.New("you may only specify a single resource type")
+	}
+	cs, err := f.Client()
+	if err != nil {
+		return err
+	}
+	ns, _, err := f.DefaultNamespace()
+	if err != nil {
+		return err
+	}
+	if o.allNamespaces {
+		ns = ""
+	}
+	topts := printers.TableOptions{
+		WithNamespace: o.allNamespaces,
+		ShowLabels:    o.showLabels,
+		NoHeaders:     o.noHeaders,
+		WithKind:      len(refs) > 1,
+		Now:           f.Now,
+	}
+	structured := o.output == "json" || o.output == "yaml"
+	var all []scheme.Object
+	var errs []error
+	printed := false
+	byName := false
+	for _, ref := range refs {
+		var objs []scheme.Object
+		rv := ""
+		if len(ref.names) == 0 {
+			l, err := list(ctx, cs, ref.res, ns, client.ListOptions{LabelSelector: o.selector, FieldSelector: o.fieldSelector})
+			if err != nil {
+				return err
+			}
+			objs, rv = l.Items, l.ResourceVersion
+		} else {
+			byName = true
+			if o.allNamespaces && ref.res.Namespaced {
+				return errors.New("a resource cannot be retrieved by name across all namespaces")
+			}
+			tc := cs.Resource(ref.res, namespaceFor(ref.res, ns))
+			for _, n := range ref.names {
+				obj, err := tc.Get(ctx, n)
+				if err != nil {
+					if client.IsNotFound(err) && o.ignoreNotFound {
+						continue
+					}
+					errs = append(errs, err)
+					continue
+				}
+				objs = append(objs, obj)
+				rv = obj.GetMetadata().GetResourceVersion()
+			}
+		}
+		if structured {
+			all = append(all, objs...)
+			if !o.watch {
+				continue
+			}
+		}
+		p, err := printers.NewPrinter(f.Out, ref.res, o.output, topts)
+		if err != nil {
+			return err
+		}
+		if !o.watchOnly && len(objs) > 0 {
+			if printed && p.IsTable() {
+				fmt.Fprintln(f.Out)
+			}
+			if structured {
+				for _, obj := range objs {
+					if err := p.PrintWatched(obj); err != nil {
+						return err
+					}
+				}
+			} else if err := p.Print(objs, len(ref.names) != 1); err != nil {
+				return err
+			}
+			printed = true
+		}
+		if o.watch {
+			if len(ref.names) > 1 {
+				return fmt.Errorf("watch is only supported on individual resources and resource collections, but %d resources were found", len(ref.names))
+			}
+			if len(objs) == 0 && !o.watchOnly && len(ref.names) == 0 {
+				fmt.Fprintln(f.ErrOut, noResources(ns, o.allNamespaces, refs))
+			}
+			for _, e := range errs {
+				fmt.Fprintln(f.ErrOut, FormatError(e))
+			}
+			if len(errs) > 0 {
+				return errReported
+			}
+			fieldSel := o.fieldSelector
+			if len(ref.names) == 1 {
+				fieldSel = joinSelectors(fieldSel, "metadata.name="+ref.names[0])
+			}
+			return watch(ctx, cs.Resource(ref.res, namespaceFor(ref.res, ns)), rv, o.selector, fieldSel, p)
+		}
+	}
+	if structured {
+		if len(all) > 0 || !byName {
+			if err := printStructured(f.Out, o.output, all, !(len(refs) == 1 && len(refs[0].names) == 1)); err != nil {
+				return err
+			}
+		}
+	} else if !printed && !byName {
+		fmt.Fprintln(f.ErrOut, noResources(ns, o.allNamespaces, refs))
+	}
+	for _, e := range errs {
+		fmt.Fprintln(f.ErrOut, FormatError(e))
+	}
+	if len(errs) > 0 {
+		return errReported
+	}
+	return nil
+}
+
+func printStructured(w io.Writer, format string, objs []scheme.Object, asList bool) error {
+	if format == "json" {
+		return printers.PrintJSON(w, objs, asList)
+	}
+	return printers.PrintYAML(w, objs, asList)
+}
+
+func joinSelectors(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "," + b
+}
+
+// watch prints each change after rv until ctx ends.
+func watch(ctx context.Context, tc *client.Typed[scheme.Object], rv, labelSel, fieldSel string, p *printers.Printer) error {
+	for {
+		w, err := tc.Watch(ctx, client.WatchOptions{ResourceVersion: rv, LabelSelector: labelSel, FieldSelector: fieldSel})
+		if err != nil {
+			return err
+		}
+		for {
+			ev, err := w.Next()
+			if err != nil {
+				w.Stop()
+				if ctx.Err() != nil {
+					return nil
+				}
+				if errors.Is(err, io.EOF) {
+					break // the server ended the stream: watch again
+				}
+				if client.IsGone(err) {
+					rv = "" // compacted: start again from the current state
+					break
+				}
+				return err
+			}
+			if ev.Type == client.Bookmark {
+				continue
+			}
+			rv = ev.ResourceVersion
+			if err := p.PrintWatched(ev.Object); err != nil {
+				return err
+			}
+		}
+	}
+}

@@ -1,0 +1,179 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gantryhq/gantry/client"
+	"github.com/gantryhq/gantry/client/config"
+)
+
+// Streams are the command's standard input, output and error.
+type Streams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+}
+
+// Factory holds the global flags and makes what commands share: the
+// client, the namespace, the clock.
+type Factory struct {
+	Streams
+	Kubeconfig string
+	Context    string
+	Namespace  string
+	// Now is the clock of AGE columns.
+	Now func() time.Time
+
+	cfg *config.Config
+	cs  *client.Clientset
+}
+
+// Config resolves the client config (--kubeconfig, else $GANTRY_CONFIG,
+// else ~/.gantry/config; --context, else current-context).
+func (f *Factory) Config() (*config.Config, error) {
+	if f.cfg != nil {
+		return f.cfg, nil
+	}
+	cfg, err := config.Open(f.Kubeconfig, f.Context)
+	if err != nil {
+		return nil, err
+	}
+	f.cfg = cfg
+	return cfg, nil
+}
+
+// Client returns the clientset, connecting on first use.
+func (f *Factory) Client() (*client.Clientset, error) {
+	if f.cs != nil {
+		return f.cs, nil
+	}
+	cfg, err := f.Config()
+	if err != nil {
+		return nil, err
+	}
+	cs, err := client.New(cfg, client.WithUserAgent("gantry-cli/"+gitVersion))
+	if err != nil {
+		return nil, err
+	}
+	f.cs = cs
+	return cs, nil
+}
+
+// DefaultNamespace is -n, else the context's namespace, else "default";
+// explicit says whether -n was given.
+func (f *Factory) DefaultNamespace() (ns string, explicit bool, err error) {
+	if f.Namespace != "" {
+		return f.Namespace, true, nil
+	}
+	cfg, err := f.Config()
+	if err != nil {
+		return "", false, err
+	}
+	if cfg.Namespace != "" {
+		return cfg.Namespace, false, nil
+	}
+	return config.DefaultNamespace, false, nil
+}
+
+func (f *Factory) close() {
+	if f.cs != nil {
+		f.cs.Close()
+	}
+}
+
+// NewRootCommand builds the `gantry` command.
+func NewRootCommand(streams Streams) (*cobra.Command, *Factory) {
+	f := &Factory{Streams: streams, Now: time.Now}
+	root := &cobra.Command{
+		Use:   "gantry",
+		Short: "gantry controls the Gantry cluster manager",
+		Long: "gantry controls the Gantry cluster manager, as kubectl controls Kubernetes.\n\n" +
+			"Find more information in the README of github.com/gantryhq/gantry.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		CompletionOptions: cobra.CompletionOptions{
+			DisableDefaultCmd: true,
+		},
+	}
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.ErrOut)
+	pf := root.PersistentFlags()
+	pf.StringVar(&f.Kubeconfig, "kubeconfig", "", "Path to the client config file (default $"+config.EnvVar+", else ~/.gantry/config).")
+	pf.StringVar(&f.Context, "context", "", "The name of the client config context to use.")
+	pf.StringVarP(&f.Namespace, "namespace", "n", "", "If present, the namespace scope for this CLI request.")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &usageError{msg: err.Error(), cmd: c.CommandPath()}
+	})
+
+	root.AddCommand(
+		newApplyCommand(f),
+		newCreateCommand(f),
+		newGetCommand(f),
+		newDescribeCommand(f),
+		newDeleteCommand(f),
+		newEventsCommand(f),
+		newScaleCommand(f),
+		newLabelCommand(f),
+		newAnnotateCommand(f),
+		newCordonCommand(f, true),
+		newCordonCommand(f, false),
+		newDrainCommand(f),
+		newVersionCommand(f),
+		newConfigCommand(f),
+		newCompletionCommand(f),
+	)
+	addLaterCommands(root, f)
+	return root, f
+}
+
+// usageError is a mistake in the command line.
+type usageError struct {
+	msg string
+	cmd string
+}
+
+func (e *usageError) Error() string { return e.msg }
+
+// errReported means the command already wrote its errors; exit 1.
+var errReported = errors.New("errors reported")
+
+// Main runs gantry with args and returns the exit code.
+func Main(args []string, streams Streams) int {
+	root, f := NewRootCommand(streams)
+	defer f.close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, errReported) {
+		return 1
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(streams.ErrOut, "error: %s\nSee '%s --help' for usage.\n", ue.msg, ue.cmd)
+		return 1
+	}
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		return 130 // interrupted, as a shell reports SIGINT
+	}
+	fmt.Fprintln(streams.ErrOut, FormatError(err))
+	return 1
+}
+
+// usage returns a usage error for c.
+func usage(c *cobra.Command, format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...), cmd: c.CommandPath()}
+}

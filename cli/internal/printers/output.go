@@ -1,0 +1,174 @@
+package printers
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/gantryhq/gantry/client/codec"
+	"github.com/gantryhq/gantry/client/scheme"
+)
+
+// Formats are the values -o accepts.
+var Formats = []string{"wide", "yaml", "json", "name"}
+
+// Name is the -o name form of obj: kind.group/name ("deployment.apps/web",
+// "pod/web-1").
+func Name(res *scheme.Resource, obj scheme.Object) string {
+	return res.GroupKind() + "/" + obj.GetMetadata().GetName()
+}
+
+// objectMap converts obj to Kubernetes' JSON as a generic value (numbers
+// kept exact), so that it can be written with sorted keys as kubectl does.
+func objectMap(obj scheme.Object) (any, error) {
+	b, err := codec.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// listValue is a v1 List holding objs, as kubectl prints several objects.
+func listValue(objs []scheme.Object) (any, error) {
+	items := make([]any, 0, len(objs))
+	for _, o := range objs {
+		v, err := objectMap(o)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, v)
+	}
+	return map[string]any{
+		"apiVersion": "v1",
+		"kind":       "List",
+		"items":      items,
+		"metadata":   map[string]any{"resourceVersion": ""},
+	}, nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "    ")
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+func writeYAML(w io.Writer, v any) error {
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// PrintJSON writes one object as JSON, or a List when asList (kubectl
+// writes a List whenever the request could return more than one object).
+func PrintJSON(w io.Writer, objs []scheme.Object, asList bool) error {
+	return printStructured(w, objs, asList, writeJSON)
+}
+
+// PrintYAML is PrintJSON in YAML.
+func PrintYAML(w io.Writer, objs []scheme.Object, asList bool) error {
+	return printStructured(w, objs, asList, writeYAML)
+}
+
+func printStructured(w io.Writer, objs []scheme.Object, asList bool, write func(io.Writer, any) error) error {
+	if !asList && len(objs) == 1 {
+		v, err := objectMap(objs[0])
+		if err != nil {
+			return err
+		}
+		return write(w, v)
+	}
+	v, err := listValue(objs)
+	if err != nil {
+		return err
+	}
+	return write(w, v)
+}
+
+// Printer writes objects in one -o format. A printer made for a watch
+// writes each object as it comes (documents separated by --- in YAML).
+type Printer struct {
+	out    io.Writer
+	format string
+	table  *TablePrinter
+	res    *scheme.Resource
+	opts   TableOptions
+	count  int
+}
+
+// NewPrinter returns a printer of res's objects in format ("" or "wide"
+// for a table, "yaml", "json" or "name").
+func NewPrinter(out io.Writer, res *scheme.Resource, format string, opts TableOptions) (*Printer, error) {
+	p := &Printer{out: out, format: format, res: res, opts: opts}
+	switch format {
+	case "", "wide":
+		p.opts.Wide = format == "wide"
+		p.table = NewTablePrinter(out, res, p.opts)
+	case "yaml", "json", "name":
+	default:
+		return nil, fmt.Errorf("unable to match a printer suitable for the output format %q, allowed formats are: %s",
+			format, "json,name,wide,yaml")
+	}
+	return p, nil
+}
+
+// Print writes objs; asList makes -o json|yaml write a List (a get of a
+// kind), else each object alone (a get by name, one object per name).
+func (p *Printer) Print(objs []scheme.Object, asList bool) error {
+	switch p.format {
+	case "", "wide":
+		return p.table.Print(objs...)
+	case "name":
+		for _, o := range objs {
+			fmt.Fprintln(p.out, Name(p.res, o))
+		}
+		return nil
+	case "json":
+		if !asList && len(objs) > 1 {
+			asList = true
+		}
+		return PrintJSON(p.out, objs, asList)
+	case "yaml":
+		if !asList && len(objs) > 1 {
+			asList = true
+		}
+		return PrintYAML(p.out, objs, asList)
+	}
+	return nil
+}
+
+// PrintWatched writes one object seen by a watch: a table row, a name, or
+// the object alone (YAML documents separated by ---).
+func (p *Printer) PrintWatched(obj scheme.Object) error {
+	defer func() { p.count++ }()
+	switch p.format {
+	case "yaml":
+		if p.count > 0 {
+			fmt.Fprintln(p.out, "---")
+		}
+		return PrintYAML(p.out, []scheme.Object{obj}, false)
+	case "json":
+		return PrintJSON(p.out, []scheme.Object{obj}, false)
+	}
+	return p.Print([]scheme.Object{obj}, false)
+}
+
+// IsTable reports whether the printer writes a table.
+func (p *Printer) IsTable() bool { return p.table != nil }

@@ -1,0 +1,221 @@
+package printers
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/gantryhq/gantry/client/codec"
+	"github.com/gantryhq/gantry/client/scheme"
+	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// golden compares got with testdata/<name>.golden (rewritten with -update).
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
+	}
+}
+
+func mustResource(t *testing.T, name string) *scheme.Resource {
+	t.Helper()
+	r, err := scheme.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+var fixtures = map[string]func() []scheme.Object{
+	"pods":        pods,
+	"deployments": deployments,
+	"replicasets": replicaSets,
+	"nodes":       nodes,
+	"services":    services,
+	"endpoints":   endpoints,
+	"jobs":        jobs,
+	"cronjobs":    cronJobs,
+	"namespaces":  namespaces,
+	"events":      events,
+	"leases":      leases,
+}
+
+func TestTables(t *testing.T) {
+	variants := []struct {
+		name   string
+		format string
+		opts   TableOptions
+	}{
+		{name: "table"},
+		{name: "wide", format: "wide"},
+		{name: "all-namespaces-labels", opts: TableOptions{WithNamespace: true, ShowLabels: true}},
+		{name: "no-headers", opts: TableOptions{NoHeaders: true}},
+		{name: "with-kind", opts: TableOptions{WithKind: true}},
+	}
+	for res, objs := range fixtures {
+		for _, v := range variants {
+			t.Run(res+"/"+v.name, func(t *testing.T) {
+				var buf bytes.Buffer
+				opts := v.opts
+				opts.Now = fixedNow
+				p, err := NewPrinter(&buf, mustResource(t, res), v.format, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := p.Print(objs(), true); err != nil {
+					t.Fatal(err)
+				}
+				golden(t, res+"-"+v.name, buf.String())
+			})
+		}
+	}
+}
+
+func TestEventCounts(t *testing.T) {
+	var buf bytes.Buffer
+	p, err := NewPrinter(&buf, mustResource(t, "events"), "", TableOptions{Now: fixedNow, EventCounts: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Print(events(), true); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "events-counts", buf.String())
+}
+
+func TestStructured(t *testing.T) {
+	for _, format := range []string{"yaml", "json", "name"} {
+		for _, res := range []string{"deployments", "services", "pods"} {
+			t.Run(format+"/"+res+"/list", func(t *testing.T) {
+				var buf bytes.Buffer
+				p, err := NewPrinter(&buf, mustResource(t, res), format, TableOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				objs := fixtures[res]()
+				if err := p.Print(objs[:min(2, len(objs))], true); err != nil {
+					t.Fatal(err)
+				}
+				golden(t, res+"-list."+format, buf.String())
+			})
+		}
+		t.Run(format+"/single", func(t *testing.T) {
+			var buf bytes.Buffer
+			p, err := NewPrinter(&buf, mustResource(t, "deployments"), format, TableOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Print(deployments(), false); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "deployment-single."+format, buf.String())
+		})
+	}
+}
+
+// TestStructuredRoundTrip: what -o yaml and -o json write decodes back to
+// the same objects, so that it can be applied again.
+func TestStructuredRoundTrip(t *testing.T) {
+	for res, objs := range fixtures {
+		for _, format := range []string{"yaml", "json"} {
+			t.Run(res+"/"+format, func(t *testing.T) {
+				var buf bytes.Buffer
+				want := objs()
+				p, _ := NewPrinter(&buf, mustResource(t, res), format, TableOptions{})
+				if err := p.Print(want, true); err != nil {
+					t.Fatal(err)
+				}
+				got, err := codec.DecodeManifests(&buf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != len(want) {
+					t.Fatalf("decoded %d objects, want %d", len(got), len(want))
+				}
+				for i := range want {
+					a, _ := codec.Marshal(want[i])
+					b, _ := codec.Marshal(got[i])
+					if diff := cmp.Diff(string(a), string(b)); diff != "" {
+						t.Errorf("object %d (-want +got):\n%s", i, diff)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestWatchRowsKeepWidths(t *testing.T) {
+	var buf bytes.Buffer
+	p, _ := NewPrinter(&buf, mustResource(t, "pods"), "", TableOptions{Now: fixedNow})
+	all := pods()
+	if err := p.Print(all[:4], true); err != nil {
+		t.Fatal(err)
+	}
+	// The same pods changing: rows line up under the first block's header.
+	for _, o := range all[:4] {
+		if err := p.PrintWatched(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if len(lines) != 9 {
+		t.Fatalf("got %d lines, want 9:\n%s", len(lines), buf.String())
+	}
+	// READY starts in the same column on every line.
+	col := strings.Index(lines[0], "READY")
+	for _, l := range lines[1:] {
+		if l[col-1] != ' ' || l[col] == ' ' {
+			t.Errorf("row %q: READY not at column %d", l, col)
+		}
+	}
+	golden(t, "pods-watch", buf.String())
+}
+
+func TestPodStatus(t *testing.T) {
+	want := map[string]string{
+		"web-running":  "Running",
+		"web-creating": "ContainerCreating",
+		"web-crash":    "CrashLoopBackOff",
+		"web-pull":     "ImagePullBackOff",
+		"job-done":     "Completed",
+		"web-stopping": "Terminating",
+		"web-init":     "Init:0/1",
+		"web-pending":  "Pending",
+	}
+	for _, o := range pods() {
+		name := o.GetMetadata().GetName()
+		w, ok := want[name]
+		if !ok {
+			continue
+		}
+		if got := PodStatus(o.(*corev1.Pod)); got != w {
+			t.Errorf("PodStatus(%s) = %q, want %q", name, got, w)
+		}
+	}
+}
+
+func TestUnknownFormat(t *testing.T) {
+	_, err := NewPrinter(&bytes.Buffer{}, mustResource(t, "pods"), "xml", TableOptions{})
+	if err == nil || !strings.Contains(err.Error(), `output format "xml"`) {
+		t.Fatalf("err = %v, want the unknown format named", err)
+	}
+}
