@@ -48,3 +48,27 @@ bench-apiserver:
 
 clean-bin:
 	rm -rf bin
+
+# The docker-compose dev cluster (docker-compose.yaml, hack/compose/). `make
+# up` builds the binaries (make build), the pod images (make images) and the
+# daemon images (images-daemons), starts the cluster, waits for Ready nodes,
+# writes a `dev` context into ~/.gantry/config and applies a demo.
+.PHONY: up down clean logs images-daemons test-compose
+up:
+	hack/compose/dev-cluster.sh up
+
+down:
+	hack/compose/dev-cluster.sh down
+
+clean:
+	hack/compose/dev-cluster.sh clean
+
+logs:
+	hack/compose/dev-cluster.sh logs $(SERVICE)
+
+images-daemons: build
+	hack/compose/build-images.sh
+
+# hack/compose's own programs (probe, gantry-dev) live outside go.work.
+test-compose:
+	cd hack/compose && $(GO) vet ./... && $(GO) test $(TEST_FLAGS) ./...

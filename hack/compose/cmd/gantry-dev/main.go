@@ -1,0 +1,266 @@
+// Command gantry-dev is what hack/dev-cluster.sh (make up) needs beyond
+// docker-compose and the gantry CLI:
+//
+//	gantry-dev kubeconfig  -admin admin.conf -server https://127.0.0.1:6443 -name dev [-out ~/.gantry/config]
+//	gantry-dev wait-nodes  -nodes 2 [-timeout 3m]
+//	gantry-dev wait-deployment -n default demo [-timeout 3m]
+//	gantry-dev wait-lb     -n default demo [-timeout 2m]
+//	gantry-dev forget      -name dev [-out ~/.gantry/config]
+//
+// The wait commands take -kubeconfig and -context like every Gantry client.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gantryhq/gantry/client"
+	"github.com/gantryhq/gantry/client/config"
+	"github.com/gantryhq/gantry/hack/compose/internal/devcluster"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	var err error
+	switch os.Args[1] {
+	case "kubeconfig":
+		err = kubeconfig(os.Args[2:])
+	case "wait-nodes":
+		err = waitNodes(os.Args[2:])
+	case "wait-deployment":
+		err = waitDeployment(os.Args[2:])
+	case "wait-lb":
+		err = waitLB(os.Args[2:])
+	case "forget":
+		err = forget(os.Args[2:])
+	default:
+		usage()
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "gantry-dev %s: %v\n", os.Args[1], err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: gantry-dev kubeconfig|wait-nodes|wait-deployment|wait-lb|forget [flags]")
+	os.Exit(2)
+}
+
+func kubeconfig(args []string) error {
+	fs := flag.NewFlagSet("kubeconfig", flag.ExitOnError)
+	adminPath := fs.String("admin", "", "The apiserver's admin.conf (required).")
+	server := fs.String("server", "", "Server to write instead of admin.conf's (https://127.0.0.1:6443).")
+	name := fs.String("name", "dev", "Name of the cluster, user and context to write.")
+	out := fs.String("out", "", "Config file to merge into (default $GANTRY_CONFIG, else ~/.gantry/config).")
+	current := fs.Bool("set-current", true, "Make the context the current one.")
+	_ = fs.Parse(args)
+	if *adminPath == "" {
+		return errors.New("-admin is required")
+	}
+	admin, err := config.Load(*adminPath)
+	if err != nil {
+		return err
+	}
+	path, err := config.Path(*out)
+	if err != nil {
+		return err
+	}
+	var into *config.File
+	if _, statErr := os.Stat(path); statErr == nil {
+		if into, err = config.Load(path); err != nil {
+			return fmt.Errorf("%w (fix or move it; nothing was written)", err)
+		}
+	}
+	merged, err := devcluster.MergeContext(into, admin, *name, *server, *current)
+	if err != nil {
+		return err
+	}
+	if _, err := merged.Resolve(*name); err != nil {
+		return err
+	}
+	if err := config.Write(path, merged); err != nil {
+		return err
+	}
+	fmt.Printf("context %q in %s (current: %s)\n", *name, path, merged.CurrentContext)
+	return nil
+}
+
+func forget(args []string) error {
+	fs := flag.NewFlagSet("forget", flag.ExitOnError)
+	name := fs.String("name", "dev", "Name of the cluster, user and context to remove.")
+	out := fs.String("out", "", "Config file (default $GANTRY_CONFIG, else ~/.gantry/config).")
+	_ = fs.Parse(args)
+	path, err := config.Path(*out)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	f, err := config.Load(path)
+	if err != nil {
+		return err
+	}
+	rest, removed := devcluster.RemoveContext(f, *name)
+	if !removed {
+		return nil
+	}
+	if err := config.Write(path, rest); err != nil {
+		return err
+	}
+	fmt.Printf("removed context %q from %s (current: %s)\n", *name, path, orNone(nonEmpty(rest.CurrentContext)))
+	return nil
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
+// clientFlags are the flags every wait command shares.
+type clientFlags struct {
+	kubeconfig, context, namespace *string
+	timeout                        *time.Duration
+}
+
+func addClientFlags(fs *flag.FlagSet, timeout time.Duration) clientFlags {
+	return clientFlags{
+		kubeconfig: fs.String("kubeconfig", "", "Client config (default $GANTRY_CONFIG, else ~/.gantry/config)."),
+		context:    fs.String("context", "", "Context of the client config (default its current context)."),
+		namespace:  fs.String("n", "default", "Namespace."),
+		timeout:    fs.Duration("timeout", timeout, "How long to wait."),
+	}
+}
+
+func (f clientFlags) connect() (*client.Clientset, error) {
+	cfg, err := config.Open(*f.kubeconfig, *f.context)
+	if err != nil {
+		return nil, err
+	}
+	return client.New(cfg, client.WithUserAgent("gantry-dev"))
+}
+
+// poll calls check every second until it returns true, an error that is not
+// worth retrying, or the timeout. It prints the progress check reports when
+// it changes, so a slow start says what it waits for.
+func poll(timeout time.Duration, what string, check func(ctx context.Context) (bool, string, error)) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	last := ""
+	for {
+		cctx, ccancel := context.WithTimeout(ctx, 5*time.Second)
+		ok, progress, err := check(cctx)
+		ccancel()
+		if err != nil {
+			progress = err.Error()
+		}
+		if ok {
+			return nil
+		}
+		if progress != last {
+			fmt.Fprintf(os.Stderr, "  … %s: %s\n", what, progress)
+			last = progress
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: not ready after %s (%s)", what, timeout, last)
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func waitNodes(args []string) error {
+	fs := flag.NewFlagSet("wait-nodes", flag.ExitOnError)
+	cf := addClientFlags(fs, 3*time.Minute)
+	want := fs.Int("nodes", 1, "Number of Ready nodes to wait for.")
+	_ = fs.Parse(args)
+	cs, err := cf.connect()
+	if err != nil {
+		return err
+	}
+	defer cs.Close()
+	var ready []string
+	err = poll(*cf.timeout, "nodes", func(ctx context.Context) (bool, string, error) {
+		list, err := cs.Nodes().List(ctx, client.ListOptions{})
+		if err != nil {
+			return false, "", err
+		}
+		ok, r, notReady := devcluster.NodesReady(list.Items, *want)
+		ready = r
+		return ok, fmt.Sprintf("%d/%d Ready (ready: %s; not ready: %s)", len(r), *want, orNone(r), orNone(notReady)), nil
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Println(strings.Join(ready, " "))
+	return nil
+}
+
+func waitDeployment(args []string) error {
+	fs := flag.NewFlagSet("wait-deployment", flag.ExitOnError)
+	cf := addClientFlags(fs, 3*time.Minute)
+	_ = fs.Parse(args)
+	if fs.NArg() != 1 {
+		return errors.New("name the Deployment")
+	}
+	name := fs.Arg(0)
+	cs, err := cf.connect()
+	if err != nil {
+		return err
+	}
+	defer cs.Close()
+	return poll(*cf.timeout, "deployment/"+name, func(ctx context.Context) (bool, string, error) {
+		d, err := cs.Deployments(*cf.namespace).Get(ctx, name)
+		if err != nil {
+			return false, "", err
+		}
+		ok, progress := devcluster.DeploymentAvailable(d)
+		return ok, progress, nil
+	})
+}
+
+func waitLB(args []string) error {
+	fs := flag.NewFlagSet("wait-lb", flag.ExitOnError)
+	cf := addClientFlags(fs, 2*time.Minute)
+	_ = fs.Parse(args)
+	if fs.NArg() != 1 {
+		return errors.New("name the Service")
+	}
+	name := fs.Arg(0)
+	cs, err := cf.connect()
+	if err != nil {
+		return err
+	}
+	defer cs.Close()
+	var addrs []string
+	err = poll(*cf.timeout, "service/"+name+" load balancer", func(ctx context.Context) (bool, string, error) {
+		svc, err := cs.Services(*cf.namespace).Get(ctx, name)
+		if err != nil {
+			return false, "", err
+		}
+		addrs = devcluster.LoadBalancerAddresses(svc)
+		return len(addrs) > 0, "no ingress address yet", nil
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Println(strings.Join(addrs, " "))
+	return nil
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# The docker-compose dev cluster (docker-compose.yaml), behind make up, make
+# down, make clean and make logs.
+#
+#   hack/compose/dev-cluster.sh up      build, start, wait for Ready nodes, write the
+#                                       `dev` context, apply the demo
+#   hack/compose/dev-cluster.sh down    stop it; the cluster's objects are kept
+#   hack/compose/dev-cluster.sh clean   remove everything it made
+#   hack/compose/dev-cluster.sh logs [service...]
+#   hack/compose/dev-cluster.sh ps
+#
+# Environment: GANTRY_API_PORT (6443) where the apiserver is published on
+# 127.0.0.1; GANTRY_DEV_ROOT (/var/lib/gantry-dev) the kubelets' pod volumes;
+# GANTRY_CONFIG (~/.gantry/config) the client config the dev context goes
+# into; NO_DEMO=1 skips the demo; SKIP_BUILD=1 uses the binaries and images
+# as they are.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+
+export COMPOSE_PROJECT_NAME=gantry
+export GANTRY_API_PORT="${GANTRY_API_PORT:-6443}"
+export GANTRY_DEV_ROOT="${GANTRY_DEV_ROOT:-/var/lib/gantry-dev}"
+COMPOSE=(docker-compose -f "$ROOT/docker-compose.yaml" -p gantry)
+OUT="$ROOT/_output/compose"
+LOG="$OUT/up.log"
+CONTEXT=dev
+NODES=(gantry-node-1 gantry-node-2)
+SERVICES=(apiserver scheduler controller-manager cloud-controller-manager node-1 node-2 kube-proxy)
+# What the cloud-controller-manager's docker provider labels its load
+# balancer containers with (its --cluster-name is gantry-dev).
+LB_CLUSTER=gantry-dev
+# The kubelets label every container they make with their node's name.
+NODE_LABEL=io.gantry.node
+HEALTH_TIMEOUT="${HEALTH_TIMEOUT:-180}"
+
+if [[ -t 1 ]]; then OK=$'\e[32m✓\e[0m' BAD=$'\e[31m✗\e[0m'; else OK='✓' BAD='✗'; fi
+STEP_START=$SECONDS
+ok() { echo "$OK $* ($((SECONDS - STEP_START))s)"; STEP_START=$SECONDS; }
+die() { echo "$BAD $*" >&2; exit 1; }
+
+# run_logged runs a command with its output in $LOG, showing the end of it
+# when it fails.
+run_logged() {
+  if ! "$@" >>"$LOG" 2>&1; then
+    echo "$BAD $* failed; the end of $LOG:" >&2
+    tail -n 30 "$LOG" >&2
+    exit 1
+  fi
+}
+
+have_make_target() { make -n "$1" >/dev/null 2>&1; }
+
+build() {
+  [[ -z "${SKIP_BUILD:-}" ]] || { echo "  (SKIP_BUILD: using bin/ and the images as they are)"; return; }
+  run_logged make -s build
+  ok "binaries built (make build)"
+  if have_make_target images; then
+    run_logged make -s images
+    ok "pod images built (make images: gantry/pause, gantry/demo, ...)"
+  else
+    echo "  (no make images target: the pod images gantry/pause and gantry/demo must exist already)"
+  fi
+  run_logged hack/compose/build-images.sh
+  ok "daemon images built (gantry/apiserver, gantry/scheduler, ... gantry/kube-proxy)"
+}
+
+container_state() {
+  docker inspect -f '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}} {{.RestartCount}}' "$1" 2>/dev/null || echo "missing - 0"
+}
+
+# wait_healthy waits until every service's container reports healthy,
+# printing a line for each as it does. A container that exits or keeps
+# restarting is reported with the end of its log.
+wait_healthy() {
+  local pending=("${SERVICES[@]}") deadline=$((SECONDS + HEALTH_TIMEOUT)) svc name state health restarts next
+  while [[ ${#pending[@]} -gt 0 ]]; do
+    next=()
+    for svc in "${pending[@]}"; do
+      name="$(container_of "$svc")"
+      read -r state health restarts <<<"$(container_state "$name")"
+      if [[ "$state" == running && "$health" == healthy ]]; then
+        ok "$svc healthy"
+        continue
+      fi
+      if [[ "$state" == exited || "$state" == dead || "$restarts" -ge 3 ]]; then
+        echo "$BAD $svc is $state (restarts: $restarts); the end of its log:" >&2
+        docker logs --tail 20 "$name" 2>&1 | sed 's/^/    /' >&2
+        exit 1
+      fi
+      next+=("$svc")
+    done
+    pending=("${next[@]+"${next[@]}"}")
+    [[ ${#pending[@]} -eq 0 ]] && break
+    if ((SECONDS > deadline)); then
+      for svc in "${pending[@]}"; do
+        name="$(container_of "$svc")"
+        echo "$BAD $svc not healthy after ${HEALTH_TIMEOUT}s ($(container_state "$name")); the end of its log:" >&2
+        docker logs --tail 20 "$name" 2>&1 | sed 's/^/    /' >&2
+      done
+      exit 1
+    fi
+    sleep 1
+  done
+}
+
+# Every service's container is named gantry-<service> (container_name).
+container_of() { echo "gantry-$1"; }
+
+gantry_dev() { "$ROOT/bin/gantry-dev" "$@"; }
+gantry() { "$ROOT/bin/gantry" --context "$CONTEXT" "$@"; }
+
+up() {
+  mkdir -p "$OUT"
+  : >"$LOG"
+  echo "Starting the Gantry dev cluster (log: ${LOG#"$ROOT"/})"
+  build
+  [[ -x bin/gantry-dev ]] || run_logged hack/compose/build-images.sh tools
+  local n
+  for n in "${NODES[@]}"; do mkdir -p "$GANTRY_DEV_ROOT/$n" 2>/dev/null || true; done
+  run_logged "${COMPOSE[@]}" up -d --remove-orphans
+  ok "containers started (docker-compose up -d)"
+  wait_healthy
+
+  docker cp gantry-apiserver:/var/lib/gantry/apiserver/admin.conf "$OUT/admin.conf" >>"$LOG" 2>&1 \
+    || die "could not copy admin.conf out of gantry-apiserver"
+  chmod 600 "$OUT/admin.conf"
+  local where
+  where="$(gantry_dev kubeconfig -admin "$OUT/admin.conf" -server "https://127.0.0.1:$GANTRY_API_PORT" -name "$CONTEXT")" \
+    || die "could not write the $CONTEXT context"
+  ok "$where"
+
+  local ready
+  ready="$(gantry_dev wait-nodes -context "$CONTEXT" -nodes "${#NODES[@]}" -timeout 3m)" || die "nodes not Ready"
+  ok "nodes Ready: $ready"
+
+  if [[ -n "${NO_DEMO:-}" ]]; then
+    next_steps ""
+    return
+  fi
+  [[ -x bin/gantry ]] || die "bin/gantry is missing: cannot apply the demo"
+  run_logged gantry apply -f hack/compose/demo.yaml
+  ok "demo applied (hack/compose/demo.yaml: Deployment demo, 3 replicas, Service demo type LoadBalancer)"
+  gantry_dev wait-deployment -context "$CONTEXT" demo -timeout 3m || die "deployment demo not available (gantry --context $CONTEXT describe deployment demo)"
+  ok "deployment demo available"
+  local addrs
+  addrs="$(gantry_dev wait-lb -context "$CONTEXT" demo -timeout 2m)" || die "service demo has no load balancer address (gantry --context $CONTEXT describe service demo)"
+  ok "service demo load balancer: $addrs"
+  next_steps "$addrs"
+}
+
+next_steps() {
+  local addrs=$1 first
+  echo
+  echo "The cluster is up. Your client config's current context is now \"$CONTEXT\"."
+  if [[ -n "$addrs" ]]; then
+    first="${addrs%% *}"
+    echo "Reach the demo through its load balancer:"
+    echo "    curl http://$first/"
+  fi
+  cat <<EOF
+Try:
+    bin/gantry get nodes
+    bin/gantry get pods -o wide
+    bin/gantry scale deployment demo --replicas=5
+    bin/gantry logs deployment/demo
+    make logs                   # every daemon's log (make logs SERVICE=node-1)
+    make down                   # stop; the objects are kept for the next make up
+    make clean                  # remove the cluster and its state
+EOF
+}
+
+# remove_workloads removes the containers the kubelets and the
+# cloud-controller-manager started (they are not compose's): pods by their
+# node label, load balancers by their cluster label.
+remove_workloads() {
+  local ids n
+  for n in "${NODES[@]}"; do
+    ids="$(docker ps -aq --filter "label=$NODE_LABEL=$n")"
+    if [[ -n "$ids" ]]; then
+      # shellcheck disable=SC2086
+      docker rm -f $ids >/dev/null
+      ok "pod containers of $n removed"
+    fi
+  done
+  ids="$(docker ps -aq --filter "label=io.gantry.cluster=$LB_CLUSTER")"
+  if [[ -n "$ids" ]]; then
+    # shellcheck disable=SC2086
+    docker rm -f $ids >/dev/null
+    ok "load balancer containers removed"
+  fi
+}
+
+# kube_proxy_cleanup takes kube-proxy's chains out of this machine's
+# iptables, after kube-proxy itself has stopped.
+kube_proxy_cleanup() {
+  "${COMPOSE[@]}" stop kube-proxy >/dev/null 2>&1 || true
+  if docker image inspect gantry/kube-proxy:latest >/dev/null 2>&1; then
+    if docker run --rm --network host --privileged gantry/kube-proxy:latest --cleanup >>"$LOG" 2>&1; then
+      ok "kube-proxy's iptables rules removed (kube-proxy --cleanup)"
+    else
+      echo "$BAD kube-proxy --cleanup failed; see $LOG" >&2
+    fi
+  fi
+}
+
+down() {
+  mkdir -p "$OUT"
+  LOG="$OUT/down.log"
+  : >"$LOG"
+  kube_proxy_cleanup
+  # Kubelets and the cloud-controller-manager first, so nothing starts the
+  # containers again while they are removed.
+  "${COMPOSE[@]}" stop >>"$LOG" 2>&1 || true
+  remove_workloads
+  if [[ "${1:-}" == volumes ]]; then
+    "${COMPOSE[@]}" down --volumes --remove-orphans >>"$LOG" 2>&1 || die "docker-compose down failed; see $LOG"
+    ok "containers, network and volumes removed (docker-compose down --volumes)"
+  else
+    "${COMPOSE[@]}" down --remove-orphans >>"$LOG" 2>&1 || die "docker-compose down failed; see $LOG"
+    ok "containers and network removed; the cluster's state is kept in volume gantry_apiserver-data"
+  fi
+}
+
+clean() {
+  down volumes
+  local n
+  for n in "${NODES[@]}"; do
+    [[ -d "$GANTRY_DEV_ROOT/$n" ]] && rm -rf "${GANTRY_DEV_ROOT:?}/$n"
+  done
+  rmdir "$GANTRY_DEV_ROOT" 2>/dev/null || true
+  ok "pod volumes removed ($GANTRY_DEV_ROOT)"
+  rm -f "$OUT/admin.conf"
+  if [[ -x bin/gantry-dev ]]; then
+    local msg
+    msg="$(gantry_dev forget -name "$CONTEXT")" || true
+    [[ -z "$msg" ]] || ok "$msg"
+  fi
+}
+
+logs() {
+  exec "${COMPOSE[@]}" logs -f --tail=100 "$@"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  clean) clean ;;
+  logs) shift; logs "$@" ;;
+  ps) "${COMPOSE[@]}" ps ;;
+  *) echo "usage: $0 up|down|clean|logs [service...]|ps" >&2; exit 2 ;;
+esac

@@ -1,0 +1,6 @@
+# gantry/kubelet: the kubelet binary and the health probe, FROM scratch.
+# Built by hack/compose/build-images.sh from a staging folder holding both.
+FROM scratch
+COPY rootfs/ /
+ENV PATH=/usr/local/bin
+ENTRYPOINT ["/usr/local/bin/kubelet"]

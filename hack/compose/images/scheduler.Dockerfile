@@ -1,0 +1,6 @@
+# gantry/scheduler: the scheduler binary and the health probe, FROM scratch.
+# Built by hack/compose/build-images.sh from a staging folder holding both.
+FROM scratch
+COPY rootfs/ /
+ENV PATH=/usr/local/bin
+ENTRYPOINT ["/usr/local/bin/scheduler"]
