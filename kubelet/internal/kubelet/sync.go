@@ -1,0 +1,597 @@
+package kubelet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/gantryhq/gantry/client"
+	"github.com/gantryhq/gantry/kubelet/internal/runtime"
+	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
+)
+
+// Waiting reasons of containers, as Kubernetes names them.
+const (
+	reasonContainerCreating = "ContainerCreating"
+	reasonCrashLoopBackOff  = "CrashLoopBackOff"
+	reasonErrImagePull      = "ErrImagePull"
+	reasonImagePullBackOff  = "ImagePullBackOff"
+	reasonErrImageNeverPull = "ErrImageNeverPull"
+)
+
+// waiting is why a container does not run.
+type waiting struct{ reason, message string }
+
+// decision is what a sync decided for a pod.
+type decision struct {
+	actions runtime.Actions
+	waiting map[string]waiting
+	requeue time.Duration
+}
+
+func (d *decision) wait(name, reason, message string) {
+	if d.waiting == nil {
+		d.waiting = map[string]waiting{}
+	}
+	d.waiting[name] = waiting{reason, message}
+}
+
+func (d *decision) requeueAfter(t time.Duration) {
+	if t > 0 && (d.requeue == 0 || t < d.requeue) {
+		d.requeue = t
+	}
+}
+
+func podKey(p *corev1.Pod) string {
+	return p.GetMetadata().GetNamespace() + "/" + p.GetMetadata().GetName()
+}
+
+func isTerminal(phase string) bool { return phase == "Succeeded" || phase == "Failed" }
+
+// gracePeriod is how long a deleted pod's containers get between SIGTERM
+// and SIGKILL.
+func gracePeriod(p *corev1.Pod) time.Duration {
+	if g := p.GetMetadata().DeletionGracePeriodSeconds; g != nil {
+		return time.Duration(max(*g, 0)) * time.Second
+	}
+	if g := p.GetSpec().TerminationGracePeriodSeconds; g != nil {
+		return time.Duration(max(*g, 0)) * time.Second
+	}
+	return 30 * time.Second
+}
+
+// syncPod is the reconcile of one pod; see the package documentation.
+func (k *Kubelet) syncPod(ctx context.Context, uid string) (time.Duration, bool, error) {
+	k.mu.Lock()
+	pod := k.pods[uid]
+	gone := k.gone[uid]
+	k.mu.Unlock()
+
+	if pod == nil {
+		return 0, true, k.removePod(ctx, uid, gone)
+	}
+	log := k.log.With(zap.String("pod", podKey(pod)), zap.String("uid", uid))
+
+	if pod.GetMetadata().GetDeletionTimestamp() != nil {
+		k.mu.Lock()
+		done := k.terminated[uid]
+		k.mu.Unlock()
+		if done {
+			return 0, false, nil // deleted; waiting for the informer to say so
+		}
+		return k.terminatePod(ctx, pod, log)
+	}
+
+	st, err := k.rt.PodStatus(ctx, uid)
+	if err != nil {
+		return 0, false, fmt.Errorf("read pod status: %w", err)
+	}
+	if isTerminal(pod.GetStatus().GetPhase()) {
+		// A finished pod runs nothing more; stop what is left (its sandbox).
+		if st.Running() {
+			k.prober.removePod(uid)
+			if err := k.rt.KillPod(ctx, uid, gracePeriod(pod)); err != nil {
+				return 0, false, fmt.Errorf("stop finished pod: %w", err)
+			}
+		}
+		return 0, false, nil
+	}
+
+	d := k.computeActions(pod, st, time.Now())
+	if !d.actions.Empty() {
+		k.ensureImages(ctx, pod, &d)
+		if !d.actions.Empty() {
+			log.Debug("sync pod", zap.Bool("sandbox", d.actions.CreateSandbox), zap.Int("start", len(d.actions.Start)), zap.Int("kill", len(d.actions.Kill)))
+			res := k.rt.SyncPod(ctx, pod, &d.actions)
+			if res.SandboxErr != nil {
+				log.Warn("create pod sandbox", zap.Error(res.SandboxErr))
+				for _, c := range pod.GetSpec().GetContainers() {
+					d.wait(c.GetName(), reasonContainerCreating, res.SandboxErr.Error())
+				}
+				d.requeueAfter(2 * time.Second)
+			}
+			for name, e := range res.StartErrors {
+				d.wait(name, e.Reason, e.Err.Error())
+				// A container that cannot start is retried with back-off,
+				// as a crashing one is.
+				key := uid + "/" + name
+				k.mu.Lock()
+				k.startErrs[key] = waiting{e.Reason, e.Err.Error()}
+				k.mu.Unlock()
+				d.requeueAfter(k.crashBackoff.next(key, time.Now()))
+			}
+			if st, err = k.rt.PodStatus(ctx, uid); err != nil {
+				return 0, false, fmt.Errorf("read pod status: %w", err)
+			}
+		}
+	}
+	k.prober.sync(pod, st)
+	status := k.generateStatus(pod, st, d.waiting)
+	if isTerminal(status.GetPhase()) && st.Running() {
+		k.prober.removePod(uid)
+		if err := k.rt.KillPod(ctx, uid, gracePeriod(pod)); err != nil {
+			return 0, false, fmt.Errorf("stop finished pod: %w", err)
+		}
+	}
+	if err := k.updateStatus(ctx, pod, status); err != nil {
+		return 0, false, err
+	}
+	return d.requeue, false, nil
+}
+
+// terminatePod kills a pod being deleted, removes its containers and then
+// the pod object, with its uid as a precondition.
+func (k *Kubelet) terminatePod(ctx context.Context, pod *corev1.Pod, log *zap.Logger) (time.Duration, bool, error) {
+	uid := pod.GetMetadata().GetUid()
+	grace := gracePeriod(pod)
+	k.prober.removePod(uid)
+	log.Info("killing pod", zap.Duration("grace", grace))
+	if err := k.rt.KillPod(ctx, uid, grace); err != nil {
+		return 0, false, fmt.Errorf("kill pod: %w", err)
+	}
+	if err := k.rt.RemovePod(ctx, uid); err != nil {
+		return 0, false, fmt.Errorf("remove pod containers: %w", err)
+	}
+	k.forget(uid)
+	zero := int64(0)
+	err := k.cs.Pods(pod.GetMetadata().GetNamespace()).Delete(ctx, pod.GetMetadata().GetName(), client.DeleteOptions{
+		GracePeriodSeconds: &zero,
+		Preconditions:      &client.Preconditions{UID: uid},
+	})
+	if err != nil && !client.IsNotFound(err) && !client.IsConflict(err) {
+		return 0, false, fmt.Errorf("delete pod: %w", err)
+	}
+	log.Info("pod deleted")
+	k.mu.Lock()
+	k.terminated[uid] = true
+	k.mu.Unlock()
+	// The informer's delete event ends the worker; until then nothing runs.
+	return 0, false, nil
+}
+
+// removePod removes the containers of a pod the apiserver no longer has.
+func (k *Kubelet) removePod(ctx context.Context, uid string, last *corev1.Pod) error {
+	k.prober.removePod(uid)
+	grace := 2 * time.Second
+	if last != nil {
+		grace = min(gracePeriod(last), 30*time.Second)
+	}
+	st, err := k.rt.PodStatus(ctx, uid)
+	if err != nil {
+		return err
+	}
+	if !st.Empty() {
+		k.log.Info("removing containers of deleted pod", zap.String("uid", uid), zap.String("pod", st.Namespace+"/"+st.Name))
+		if err := k.rt.KillPod(ctx, uid, grace); err != nil {
+			return err
+		}
+		if err := k.rt.RemovePod(ctx, uid); err != nil {
+			return err
+		}
+	}
+	k.forget(uid)
+	k.mu.Lock()
+	delete(k.gone, uid)
+	k.mu.Unlock()
+	return nil
+}
+
+func shouldRestart(policy string, exitCode int) bool {
+	switch policy {
+	case "Never":
+		return false
+	case "OnFailure":
+		return exitCode != 0
+	default:
+		return true
+	}
+}
+
+// computeActions decides what the runtime must do to pod, whose containers
+// are as st says, at now.
+func (k *Kubelet) computeActions(pod *corev1.Pod, st *runtime.PodStatus, now time.Time) decision {
+	var d decision
+	uid := pod.GetMetadata().GetUid()
+	policy := pod.GetSpec().GetRestartPolicy()
+	sandboxOK := st.Sandbox != nil && st.Sandbox.Running
+	grace := gracePeriod(pod)
+
+	type plan struct {
+		c       *corev1.Container
+		attempt int
+	}
+	var start []plan
+	var running []plan
+	for _, c := range pod.GetSpec().GetContainers() {
+		name := c.GetName()
+		latest := st.Latest(name)
+		switch {
+		case latest == nil:
+			key := uid + "/" + name
+			if in, wait := k.crashBackoff.inBackoff(key, k.crashBackoff.since(key), now); in {
+				k.mu.Lock()
+				e, ok := k.startErrs[key]
+				k.mu.Unlock()
+				if !ok {
+					e = waiting{reason: reasonContainerCreating}
+				}
+				d.wait(name, e.reason, e.message)
+				d.requeueAfter(wait)
+				continue
+			}
+			start = append(start, plan{c, 0})
+		case latest.State == runtime.StateRunning || latest.State == runtime.StateCreated:
+			live := k.prober.result(uid, latest.ID, c, liveness)
+			started := k.prober.result(uid, latest.ID, c, startup)
+			if latest.State == runtime.StateRunning && (!live || (!started && k.prober.isSet(probeKey{uid, latest.ID, startup}, false))) {
+				g := grace
+				pr := c.GetLivenessProbe()
+				if !started {
+					pr = c.GetStartupProbe()
+				}
+				if pr.TerminationGracePeriodSeconds != nil {
+					g = time.Duration(*pr.TerminationGracePeriodSeconds) * time.Second
+				}
+				d.actions.Kill = append(d.actions.Kill, runtime.KillContainer{ID: latest.ID, Name: name, Grace: g, Reason: "Unhealthy"})
+				continue
+			}
+			running = append(running, plan{c, latest.Attempt + 1})
+		default: // exited
+			if !shouldRestart(policy, latest.ExitCode) {
+				continue
+			}
+			key := uid + "/" + name
+			if latest.FinishedAt.Sub(latest.StartedAt) > 2*k.cfg.CrashLoopBackOffMax {
+				k.crashBackoff.reset(key) // it ran well for long: start over
+			}
+			if in, wait := k.crashBackoff.inBackoff(key, latest.FinishedAt, now); in {
+				d.wait(name, reasonCrashLoopBackOff, fmt.Sprintf("back-off %s restarting failed container=%s pod=%s_%s(%s)",
+					k.crashBackoff.current(key), name, pod.GetMetadata().GetName(), pod.GetMetadata().GetNamespace(), uid))
+				d.requeueAfter(wait)
+				continue
+			}
+			k.crashBackoff.next(key, latest.FinishedAt)
+			start = append(start, plan{c, latest.Attempt + 1})
+		}
+	}
+	if !sandboxOK && (len(start) > 0 || len(running) > 0) {
+		d.actions.CreateSandbox = true
+		if st.Sandbox != nil {
+			d.actions.SandboxAttempt = st.Sandbox.Attempt + 1
+			// The sandbox died: what ran in it runs again in the new one.
+			start = append(start, running...)
+		}
+	}
+	for _, p := range start {
+		d.actions.Start = append(d.actions.Start, runtime.StartContainer{Container: p.c, Attempt: p.attempt})
+	}
+	return d
+}
+
+// ensureImages applies each started container's imagePullPolicy: it pulls
+// what must be pulled and holds back (with ErrImagePull, ImagePullBackOff
+// or ErrImageNeverPull) containers whose image is not there.
+func (k *Kubelet) ensureImages(ctx context.Context, pod *corev1.Pod, d *decision) {
+	uid := pod.GetMetadata().GetUid()
+	kept := d.actions.Start[:0]
+	for _, s := range d.actions.Start {
+		c := s.Container
+		name, image := c.GetName(), c.GetImage()
+		key := uid + "/" + name
+		now := time.Now()
+		if in, wait := k.pullBackoff.inBackoff(key, k.pullBackoff.since(key), now); in {
+			d.wait(name, reasonImagePullBackOff, fmt.Sprintf("Back-off pulling image %q", image))
+			d.requeueAfter(wait)
+			continue
+		}
+		present, err := k.rt.ImagePresent(ctx, image)
+		if err != nil {
+			d.wait(name, reasonErrImagePull, err.Error())
+			d.requeueAfter(k.pullBackoff.next(key, now))
+			continue
+		}
+		policy := c.GetImagePullPolicy()
+		if policy == "" {
+			policy = "IfNotPresent"
+		}
+		pull := false
+		switch policy {
+		case "Never":
+			if !present {
+				d.wait(name, reasonErrImageNeverPull, fmt.Sprintf("Container image %q is not present with pull policy of Never", image))
+				d.requeueAfter(k.cfg.ImagePullBackOffInitial)
+				continue
+			}
+		case "Always":
+			pull = true
+			if present && k.cfg.ImagePullFallbackLocal && k.recentPullFailure(image, now) {
+				pull = false
+			}
+		default:
+			pull = !present
+		}
+		if pull {
+			if err := k.rt.PullImage(ctx, image); err != nil {
+				if present && k.cfg.ImagePullFallbackLocal {
+					k.log.Info("pull failed; running the local image", zap.String("image", image), zap.Error(err))
+					k.mu.Lock()
+					k.pullFailures[image] = now
+					k.mu.Unlock()
+				} else {
+					k.log.Info("pull failed", zap.String("pod", podKey(pod)), zap.String("image", image), zap.Error(err))
+					d.wait(name, reasonErrImagePull, err.Error())
+					d.requeueAfter(k.pullBackoff.next(key, now))
+					continue
+				}
+			}
+		}
+		k.pullBackoff.reset(key)
+		kept = append(kept, s)
+	}
+	d.actions.Start = kept
+}
+
+func (k *Kubelet) recentPullFailure(image string, now time.Time) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	t, ok := k.pullFailures[image]
+	return ok && now.Sub(t) < 5*time.Minute
+}
+
+// generateStatus is the pod status that st, the waiting reasons and the
+// probe results make, merged with what the pod's status already holds
+// (the scheduler's condition, transition times, start time).
+func (k *Kubelet) generateStatus(pod *corev1.Pod, st *runtime.PodStatus, w map[string]waiting) *corev1.PodStatus {
+	uid := pod.GetMetadata().GetUid()
+	old := pod.GetStatus()
+	out := &corev1.PodStatus{
+		NominatedNodeName:  old.GetNominatedNodeName(),
+		QosClass:           old.GetQosClass(),
+		StartTime:          old.GetStartTime(),
+		ObservedGeneration: pod.GetMetadata().GetGeneration(),
+	}
+	if out.StartTime == nil {
+		out.StartTime = timestamppb.Now()
+	}
+	k.nodeMu.Lock()
+	out.HostIp = k.hostIP
+	k.nodeMu.Unlock()
+	if out.HostIp != "" {
+		out.HostIps = []*corev1.HostIP{{Ip: out.HostIp}}
+	}
+	if st.Sandbox != nil && st.Sandbox.Running && st.Sandbox.IP != "" {
+		out.PodIp = st.Sandbox.IP
+	} else {
+		out.PodIp = old.GetPodIp()
+	}
+	if out.PodIp != "" {
+		out.PodIps = []*corev1.PodIP{{Ip: out.PodIp}}
+	}
+	oldStatuses := map[string]*corev1.ContainerStatus{}
+	for _, cs := range old.GetContainerStatuses() {
+		oldStatuses[cs.GetName()] = cs
+	}
+
+	var waitingN, runningN, stoppedN, succeededN int
+	var unready []string
+	for _, c := range pod.GetSpec().GetContainers() {
+		name := c.GetName()
+		cs := &corev1.ContainerStatus{Name: name, Image: c.GetImage(), State: &corev1.ContainerState{}, Started: proto.Bool(false)}
+		latest := st.Latest(name)
+		wt, hasWait := w[name]
+		if latest != nil {
+			cs.ContainerId = k.rt.Type() + "://" + latest.ID
+			cs.ImageId = latest.ImageID
+			cs.RestartCount = int32(latest.Attempt)
+			if prev := st.Previous(name); prev != nil && prev.State == runtime.StateExited {
+				cs.LastState = &corev1.ContainerState{Terminated: terminated(prev, k.rt.Type())}
+			}
+			switch latest.State {
+			case runtime.StateRunning:
+				started := k.prober.result(uid, latest.ID, c, startup)
+				cs.Started = proto.Bool(started)
+				cs.Ready = started && k.prober.result(uid, latest.ID, c, readiness)
+				cs.State.Running = &corev1.ContainerStateRunning{StartedAt: timestamppb.New(latest.StartedAt)}
+			case runtime.StateExited:
+				term := terminated(latest, k.rt.Type())
+				if hasWait {
+					cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: wt.reason, Message: wt.message}
+					cs.LastState = &corev1.ContainerState{Terminated: term}
+				} else {
+					cs.State.Terminated = term
+				}
+			default:
+				cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: reasonContainerCreating}
+			}
+		} else {
+			if !hasWait {
+				wt = waiting{reason: reasonContainerCreating}
+			}
+			cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: wt.reason, Message: wt.message}
+			if o := oldStatuses[name]; o != nil {
+				cs.RestartCount = o.GetRestartCount()
+				cs.LastState = o.GetLastState()
+			}
+		}
+		if !cs.Ready {
+			unready = append(unready, name)
+		}
+		switch {
+		case cs.State.Running != nil:
+			runningN++
+		case cs.State.Terminated != nil:
+			stoppedN++
+			if cs.State.Terminated.ExitCode == 0 {
+				succeededN++
+			}
+		case cs.LastState.GetTerminated() != nil:
+			stoppedN++
+		default:
+			waitingN++
+		}
+		out.ContainerStatuses = append(out.ContainerStatuses, cs)
+	}
+
+	policy := pod.GetSpec().GetRestartPolicy()
+	switch {
+	case isTerminal(old.GetPhase()):
+		out.Phase = old.GetPhase()
+	case waitingN > 0:
+		out.Phase = "Pending"
+	case runningN > 0:
+		out.Phase = "Running"
+	case stoppedN > 0:
+		switch {
+		case policy == "Always" || policy == "":
+			out.Phase = "Running"
+		case stoppedN == succeededN:
+			out.Phase = "Succeeded"
+		case policy == "Never":
+			out.Phase = "Failed"
+		default:
+			out.Phase = "Running"
+		}
+	default:
+		out.Phase = "Pending"
+	}
+
+	oldConds := map[string]*corev1.PodCondition{}
+	for _, c := range old.GetConditions() {
+		oldConds[c.GetType()] = c
+	}
+	cond := func(typ string, ok bool, reason, message string) {
+		status := "False"
+		if ok {
+			status, reason, message = "True", "", ""
+		}
+		c := &corev1.PodCondition{Type: typ, Status: status, Reason: reason, Message: message, LastTransitionTime: timestamppb.Now(), ObservedGeneration: out.ObservedGeneration}
+		if o := oldConds[typ]; o != nil && o.GetStatus() == status && o.GetLastTransitionTime() != nil {
+			c.LastTransitionTime = o.GetLastTransitionTime()
+		}
+		out.Conditions = append(out.Conditions, c)
+	}
+	if o := oldConds["PodScheduled"]; o != nil {
+		out.Conditions = append(out.Conditions, o)
+	} else {
+		cond("PodScheduled", true, "", "")
+	}
+	cond("PodReadyToStartContainers", st.Sandbox != nil && st.Sandbox.Running, "", "")
+	cond("Initialized", true, "", "")
+	reason, message := "ContainersNotReady", fmt.Sprintf("containers with unready status: %v", unready)
+	if isTerminal(out.Phase) {
+		reason, message = "PodCompleted", ""
+	}
+	ready := len(unready) == 0 && !isTerminal(out.Phase)
+	cond("ContainersReady", ready, reason, message)
+	if ready {
+		for _, g := range pod.GetSpec().GetReadinessGates() {
+			if oc := oldConds[g.GetConditionType()]; oc == nil || oc.GetStatus() != "True" {
+				ready, reason, message = false, "ReadinessGatesNotReady", "corresponding condition of pod readiness gate \""+g.GetConditionType()+"\" does not exist."
+				break
+			}
+		}
+	}
+	cond("Ready", ready, reason, message)
+	for _, c := range old.GetConditions() {
+		switch c.GetType() {
+		case "PodScheduled", "PodReadyToStartContainers", "Initialized", "ContainersReady", "Ready":
+		default:
+			out.Conditions = append(out.Conditions, c) // readiness gates and others belong to their writers
+		}
+	}
+	return out
+}
+
+func terminated(c *runtime.ContainerStatus, rtType string) *corev1.ContainerStateTerminated {
+	reason := c.Reason
+	if reason == "" {
+		reason = "Completed"
+		if c.ExitCode != 0 {
+			reason = "Error"
+		}
+	}
+	t := &corev1.ContainerStateTerminated{
+		ExitCode:    int32(c.ExitCode),
+		Reason:      reason,
+		Message:     c.Message,
+		ContainerId: rtType + "://" + c.ID,
+	}
+	if !c.StartedAt.IsZero() {
+		t.StartedAt = timestamppb.New(c.StartedAt)
+	}
+	if !c.FinishedAt.IsZero() {
+		t.FinishedAt = timestamppb.New(c.FinishedAt)
+	}
+	return t
+}
+
+// updateStatus writes status when it differs from the pod's.
+func (k *Kubelet) updateStatus(ctx context.Context, pod *corev1.Pod, status *corev1.PodStatus) error {
+	if proto.Equal(pod.GetStatus(), status) {
+		return nil
+	}
+	uid := pod.GetMetadata().GetUid()
+	next := &corev1.Pod{Metadata: pod.GetMetadata(), Spec: pod.GetSpec(), Status: status}
+	k.mu.Lock()
+	k.written[uid] = status
+	k.mu.Unlock()
+	_, err := k.cs.Pods(pod.GetMetadata().GetNamespace()).UpdateStatus(ctx, next)
+	switch {
+	case err == nil:
+		return nil
+	case client.IsNotFound(err):
+		return nil
+	case client.IsConflict(err):
+		// The cache is behind; its next event syncs again.
+		k.mu.Lock()
+		delete(k.written, uid)
+		k.mu.Unlock()
+		return errConflict
+	default:
+		k.mu.Lock()
+		delete(k.written, uid)
+		k.mu.Unlock()
+		return fmt.Errorf("update pod status: %w", err)
+	}
+}
+
+var errConflict = errors.New("pod status update conflict; retrying")
+
+// forget drops the back-off state of the pod uid.
+func (k *Kubelet) forget(uid string) {
+	k.crashBackoff.resetPrefix(uid + "/")
+	k.pullBackoff.resetPrefix(uid + "/")
+	k.mu.Lock()
+	for key := range k.startErrs {
+		if strings.HasPrefix(key, uid+"/") {
+			delete(k.startErrs, key)
+		}
+	}
+	k.mu.Unlock()
+}

@@ -1,0 +1,588 @@
+// Package docker is the kubelet's Runtime over the Docker engine API
+// (github.com/moby/moby/client, pinned to API 1.41). Each pod is one pause
+// container (its sandbox), attached to one Docker network and holding the
+// pod's IP, plus one container per app container joining the sandbox's
+// network and IPC namespaces. Every container carries the labels of
+// package runtime (pod uid, namespace, name, container name, attempt,
+// node), which is all the state there is: a restarted kubelet reads it
+// back.
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+	"go.uber.org/zap"
+
+	"github.com/gantryhq/gantry/kubelet/internal/runtime"
+	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
+)
+
+// APIVersion is the Docker engine API version the runtime speaks.
+const APIVersion = "1.41"
+
+// Options configure the runtime.
+type Options struct {
+	// Host is the engine's address (default: DOCKER_HOST or the local
+	// socket).
+	Host string
+	// Network is the Docker network pods join; created (bridge) when
+	// missing.
+	Network string
+	// PauseImage is the sandbox image.
+	PauseImage string
+	// RootDir holds the pods' emptyDir volumes (<root>/pods/<uid>/...).
+	RootDir string
+	// NodeName labels every container, so that kubelets sharing an engine
+	// keep to their own.
+	NodeName string
+	Logger   *zap.Logger
+}
+
+// Runtime is the Docker runtime.
+type Runtime struct {
+	cli    *client.Client
+	opts   Options
+	log    *zap.Logger
+	events chan string
+
+	mu      sync.Mutex
+	version string
+}
+
+var _ runtime.Runtime = (*Runtime)(nil)
+
+// New connects to the engine, makes sure the pod network exists and starts
+// following the engine's events until ctx ends.
+func New(ctx context.Context, opts Options) (*Runtime, error) {
+	if opts.Network == "" || opts.PauseImage == "" || opts.NodeName == "" || opts.RootDir == "" {
+		return nil, errors.New("docker runtime: network, pause image, node name and root dir are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	copts := []client.Opt{client.FromEnv, client.WithAPIVersion(APIVersion)}
+	if opts.Host != "" {
+		copts = append(copts, client.WithHost(opts.Host))
+	}
+	cli, err := client.New(copts...)
+	if err != nil {
+		return nil, fmt.Errorf("docker client: %w", err)
+	}
+	r := &Runtime{cli: cli, opts: opts, log: opts.Logger, events: make(chan string, 256)}
+	if _, err := r.Version(ctx); err != nil {
+		cli.Close()
+		return nil, fmt.Errorf("docker engine: %w", err)
+	}
+	if err := r.ensureNetwork(ctx); err != nil {
+		cli.Close()
+		return nil, err
+	}
+	go r.watchEvents(ctx)
+	go func() { <-ctx.Done(); cli.Close() }()
+	return r, nil
+}
+
+// Client is the engine client (for tests and tools).
+func (r *Runtime) Client() *client.Client { return r.cli }
+
+func (r *Runtime) ensureNetwork(ctx context.Context) error {
+	_, err := r.cli.NetworkInspect(ctx, r.opts.Network, client.NetworkInspectOptions{})
+	if err == nil {
+		return nil
+	}
+	if !cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("inspect network %s: %w", r.opts.Network, err)
+	}
+	_, err = r.cli.NetworkCreate(ctx, r.opts.Network, client.NetworkCreateOptions{
+		Driver: "bridge",
+		Labels: map[string]string{runtime.LabelManaged: "true"},
+	})
+	if err != nil && !cerrdefs.IsConflict(err) {
+		return fmt.Errorf("create network %s: %w", r.opts.Network, err)
+	}
+	r.log.Info("created pod network", zap.String("network", r.opts.Network))
+	return nil
+}
+
+// Type implements runtime.Runtime.
+func (r *Runtime) Type() string { return "docker" }
+
+// Version implements runtime.Runtime.
+func (r *Runtime) Version(ctx context.Context) (string, error) {
+	v, err := r.cli.ServerVersion(ctx, client.ServerVersionOptions{})
+	if err != nil {
+		return "", err
+	}
+	return v.Version, nil
+}
+
+// Events implements runtime.Runtime.
+func (r *Runtime) Events() <-chan string { return r.events }
+
+func (r *Runtime) watchEvents(ctx context.Context) {
+	defer close(r.events)
+	since := ""
+	for ctx.Err() == nil {
+		f := client.Filters{}
+		f.Add("type", "container")
+		f.Add("label", runtime.LabelNode+"="+r.opts.NodeName)
+		for _, e := range []string{"start", "die", "destroy", "oom"} {
+			f.Add("event", e)
+		}
+		res := r.cli.Events(ctx, client.EventsListOptions{Filters: f, Since: since})
+	loop:
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case m := <-res.Messages:
+				since = strconv.FormatInt(m.Time, 10)
+				uid := m.Actor.Attributes[runtime.LabelPodUID]
+				if uid == "" || m.Type != events.ContainerEventType {
+					continue
+				}
+				select {
+				case r.events <- uid:
+				case <-ctx.Done():
+					return
+				}
+			case err := <-res.Err:
+				if ctx.Err() == nil {
+					r.log.Warn("docker events stream ended; reconnecting", zap.Error(err))
+				}
+				break loop
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func containerName(pod *corev1.Pod, name string, attempt int) string {
+	m := pod.GetMetadata()
+	return fmt.Sprintf("gantry_%s_%s_%s_%s_%d", name, m.GetName(), m.GetNamespace(), m.GetUid(), attempt)
+}
+
+func (r *Runtime) labels(pod *corev1.Pod, name string, attempt int) map[string]string {
+	m := pod.GetMetadata()
+	return map[string]string{
+		runtime.LabelManaged:       "true",
+		runtime.LabelNode:          r.opts.NodeName,
+		runtime.LabelPodUID:        m.GetUid(),
+		runtime.LabelPodName:       m.GetName(),
+		runtime.LabelPodNamespace:  m.GetNamespace(),
+		runtime.LabelContainerName: name,
+		runtime.LabelAttempt:       strconv.Itoa(attempt),
+	}
+}
+
+func (r *Runtime) podDir(uid string) string { return filepath.Join(r.opts.RootDir, "pods", uid) }
+
+// SyncPod implements runtime.Runtime.
+func (r *Runtime) SyncPod(ctx context.Context, pod *corev1.Pod, a *runtime.Actions) runtime.SyncResult {
+	uid := pod.GetMetadata().GetUid()
+	res := runtime.SyncResult{}
+	st, err := r.PodStatus(ctx, uid)
+	if err != nil {
+		res.SandboxErr = err
+		return res
+	}
+	sandboxID := ""
+	if st.Sandbox != nil && st.Sandbox.Running {
+		sandboxID = st.Sandbox.ID
+	}
+	if a.CreateSandbox {
+		if err := r.KillPod(ctx, uid, gracePeriod(pod)); err != nil {
+			res.SandboxErr = err
+			return res
+		}
+		if st.Sandbox != nil {
+			_, _ = r.cli.ContainerRemove(ctx, st.Sandbox.ID, client.ContainerRemoveOptions{Force: true})
+		}
+		if sandboxID, err = r.createSandbox(ctx, pod, a.SandboxAttempt); err != nil {
+			res.SandboxErr = err
+			return res
+		}
+	}
+	if len(a.Kill) > 0 {
+		var wg sync.WaitGroup
+		for _, k := range a.Kill {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := r.stop(ctx, k.ID, k.Grace); err != nil {
+					r.log.Warn("stop container", zap.String("container", k.Name), zap.Error(err))
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	if len(a.Start) > 0 && sandboxID == "" {
+		res.SandboxErr = errors.New("pod sandbox is not running")
+		return res
+	}
+	for _, s := range a.Start {
+		if err := r.startContainer(ctx, pod, sandboxID, s, st); err != nil {
+			if res.StartErrors == nil {
+				res.StartErrors = map[string]*runtime.StartError{}
+			}
+			res.StartErrors[s.Container.GetName()] = err
+		}
+	}
+	return res
+}
+
+func gracePeriod(pod *corev1.Pod) time.Duration {
+	if g := pod.GetSpec().TerminationGracePeriodSeconds; g != nil {
+		return time.Duration(*g) * time.Second
+	}
+	return 30 * time.Second
+}
+
+func (r *Runtime) ensureImage(ctx context.Context, image string) error {
+	ok, err := r.ImagePresent(ctx, image)
+	if err != nil || ok {
+		return err
+	}
+	return r.PullImage(ctx, image)
+}
+
+func (r *Runtime) createSandbox(ctx context.Context, pod *corev1.Pod, attempt int) (string, error) {
+	if err := r.ensureImage(ctx, r.opts.PauseImage); err != nil {
+		return "", fmt.Errorf("pause image: %w", err)
+	}
+	spec := pod.GetSpec()
+	hostname := spec.GetHostname()
+	if hostname == "" {
+		hostname = pod.GetMetadata().GetName()
+	}
+	if len(hostname) > 63 {
+		hostname = hostname[:63]
+	}
+	cfg := &container.Config{
+		Image:        r.opts.PauseImage,
+		Hostname:     hostname,
+		Labels:       r.labels(pod, runtime.SandboxName, attempt),
+		ExposedPorts: network.PortSet{},
+	}
+	hc := &container.HostConfig{
+		NetworkMode:  container.NetworkMode(r.opts.Network),
+		IpcMode:      container.IPCModeShareable,
+		PortBindings: network.PortMap{},
+	}
+	if spec.GetHostNetwork() {
+		hc.NetworkMode = "host"
+		cfg.Hostname = ""
+	}
+	for _, c := range spec.GetContainers() {
+		for _, p := range c.GetPorts() {
+			if p.GetHostPort() == 0 || spec.GetHostNetwork() {
+				continue
+			}
+			proto := strings.ToLower(p.GetProtocol())
+			if proto == "" {
+				proto = "tcp"
+			}
+			port, err := network.ParsePort(fmt.Sprintf("%d/%s", p.GetContainerPort(), proto))
+			if err != nil {
+				return "", err
+			}
+			cfg.ExposedPorts[port] = struct{}{}
+			hc.PortBindings[port] = append(hc.PortBindings[port], network.PortBinding{HostPort: strconv.Itoa(int(p.GetHostPort()))})
+		}
+	}
+	for _, h := range spec.GetHostAliases() {
+		for _, n := range h.GetHostnames() {
+			hc.ExtraHosts = append(hc.ExtraHosts, n+":"+h.GetIp())
+		}
+	}
+	id, err := r.create(ctx, containerName(pod, runtime.SandboxName, attempt), cfg, hc)
+	if err != nil {
+		return "", err
+	}
+	if _, err := r.cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
+		_, _ = r.cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true})
+		return "", fmt.Errorf("start sandbox: %w", err)
+	}
+	return id, nil
+}
+
+// create creates a container, removing a leftover of the same name (a
+// kubelet that died between create and start) first.
+func (r *Runtime) create(ctx context.Context, name string, cfg *container.Config, hc *container.HostConfig) (string, error) {
+	for try := 0; ; try++ {
+		out, err := r.cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: name, Config: cfg, HostConfig: hc})
+		if err == nil {
+			return out.ID, nil
+		}
+		if try == 0 && cerrdefs.IsConflict(err) {
+			_, _ = r.cli.ContainerRemove(ctx, name, client.ContainerRemoveOptions{Force: true})
+			continue
+		}
+		return "", err
+	}
+}
+
+func (r *Runtime) startContainer(ctx context.Context, pod *corev1.Pod, sandboxID string, s runtime.StartContainer, st *runtime.PodStatus) *runtime.StartError {
+	c := s.Container
+	cfg, hc, err := r.containerConfig(pod, c, sandboxID, s.Attempt, st)
+	if err != nil {
+		return &runtime.StartError{Reason: "CreateContainerConfigError", Err: err}
+	}
+	id, err := r.create(ctx, containerName(pod, c.GetName(), s.Attempt), cfg, hc)
+	if err != nil {
+		return &runtime.StartError{Reason: "CreateContainerError", Err: err}
+	}
+	if _, err := r.cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
+		_, _ = r.cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true})
+		return &runtime.StartError{Reason: "RunContainerError", Err: err}
+	}
+	// Keep the new instance and the one before it (for logs --previous).
+	n := 0
+	for _, old := range st.Containers {
+		if old.Name != c.GetName() {
+			continue
+		}
+		n++
+		if n >= 2 && old.State == runtime.StateExited {
+			_, _ = r.cli.ContainerRemove(ctx, old.ID, client.ContainerRemoveOptions{Force: true})
+		}
+	}
+	return nil
+}
+
+// stop sends SIGTERM (the image's stop signal) and SIGKILL after grace.
+func (r *Runtime) stop(ctx context.Context, id string, grace time.Duration) error {
+	secs := int((grace + time.Second - 1) / time.Second)
+	_, err := r.cli.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: &secs})
+	if cerrdefs.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// KillPod implements runtime.Runtime.
+func (r *Runtime) KillPod(ctx context.Context, uid string, grace time.Duration) error {
+	list, err := r.list(ctx, uid, false)
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(list))
+	var sandboxes []string
+	for _, c := range list {
+		if c.Labels[runtime.LabelContainerName] == runtime.SandboxName {
+			sandboxes = append(sandboxes, c.ID)
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := r.stop(ctx, c.ID, grace); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	for _, id := range sandboxes {
+		if err := r.stop(ctx, id, 0); err != nil {
+			errs <- err
+		}
+	}
+	close(errs)
+	return <-errs
+}
+
+// RemovePod implements runtime.Runtime.
+func (r *Runtime) RemovePod(ctx context.Context, uid string) error {
+	list, err := r.list(ctx, uid, true)
+	if err != nil {
+		return err
+	}
+	for _, c := range list {
+		if _, err := r.cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !cerrdefs.IsNotFound(err) {
+			return fmt.Errorf("remove container %s: %w", c.ID, err)
+		}
+	}
+	if err := os.RemoveAll(r.podDir(uid)); err != nil {
+		return fmt.Errorf("remove pod volumes: %w", err)
+	}
+	return nil
+}
+
+func (r *Runtime) list(ctx context.Context, uid string, all bool) ([]container.Summary, error) {
+	f := client.Filters{}
+	f.Add("label", runtime.LabelNode+"="+r.opts.NodeName)
+	if uid != "" {
+		f.Add("label", runtime.LabelPodUID+"="+uid)
+	}
+	out, err := r.cli.ContainerList(ctx, client.ContainerListOptions{All: all, Filters: f})
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	return out.Items, nil
+}
+
+func parseTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil || t.Year() < 2000 {
+		return time.Time{}
+	}
+	return t
+}
+
+func stateOf(s container.ContainerState) runtime.State {
+	switch s {
+	case container.StateRunning, container.StatePaused, container.StateRestarting:
+		return runtime.StateRunning
+	case container.StateCreated:
+		return runtime.StateCreated
+	case container.StateExited, container.StateDead, container.StateRemoving:
+		return runtime.StateExited
+	}
+	return runtime.StateUnknown
+}
+
+// PodStatus implements runtime.Runtime.
+func (r *Runtime) PodStatus(ctx context.Context, uid string) (*runtime.PodStatus, error) {
+	list, err := r.list(ctx, uid, true)
+	if err != nil {
+		return nil, err
+	}
+	st := &runtime.PodStatus{UID: uid}
+	var sandbox *container.Summary
+	for i, c := range list {
+		st.Namespace, st.Name = c.Labels[runtime.LabelPodNamespace], c.Labels[runtime.LabelPodName]
+		attempt, _ := strconv.Atoi(c.Labels[runtime.LabelAttempt])
+		if c.Labels[runtime.LabelContainerName] == runtime.SandboxName {
+			if sandbox == nil || attempt > mustAtoi(sandbox.Labels[runtime.LabelAttempt]) ||
+				(attempt == mustAtoi(sandbox.Labels[runtime.LabelAttempt]) && c.Created > sandbox.Created) {
+				sandbox = &list[i]
+			}
+			continue
+		}
+		in, err := r.cli.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
+		if cerrdefs.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("inspect container: %w", err)
+		}
+		cs := &runtime.ContainerStatus{
+			ID:        c.ID,
+			Name:      c.Labels[runtime.LabelContainerName],
+			Image:     c.Image,
+			ImageID:   "docker-pullable://" + c.ImageID,
+			State:     stateOf(in.Container.State.Status),
+			Attempt:   attempt,
+			CreatedAt: time.Unix(c.Created, 0),
+			StartedAt: parseTime(in.Container.State.StartedAt),
+		}
+		if cs.State == runtime.StateExited {
+			cs.ExitCode = in.Container.State.ExitCode
+			cs.FinishedAt = parseTime(in.Container.State.FinishedAt)
+			cs.Message = in.Container.State.Error
+			switch {
+			case in.Container.State.OOMKilled:
+				cs.Reason = "OOMKilled"
+			case cs.ExitCode == 0:
+				cs.Reason = "Completed"
+			default:
+				cs.Reason = "Error"
+			}
+		}
+		st.Containers = append(st.Containers, cs)
+	}
+	if sandbox != nil {
+		sb := &runtime.SandboxStatus{
+			ID:        sandbox.ID,
+			Running:   sandbox.State == container.StateRunning,
+			Attempt:   mustAtoi(sandbox.Labels[runtime.LabelAttempt]),
+			CreatedAt: time.Unix(sandbox.Created, 0),
+		}
+		if sb.Running {
+			if ns := sandbox.NetworkSettings; ns != nil {
+				if ep := ns.Networks[r.opts.Network]; ep != nil && ep.IPAddress.IsValid() {
+					sb.IP = ep.IPAddress.String()
+				}
+			}
+			if sb.IP == "" && sandbox.HostConfig.NetworkMode == "host" {
+				sb.IP = "" // hostNetwork pods take the node's IP (the kubelet's hostIP)
+			}
+		}
+		st.Sandbox = sb
+	}
+	st.SortContainers()
+	return st, nil
+}
+
+func mustAtoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+// ListPods implements runtime.Runtime.
+func (r *Runtime) ListPods(ctx context.Context) ([]*runtime.PodStatus, error) {
+	list, err := r.list(ctx, "", true)
+	if err != nil {
+		return nil, err
+	}
+	pods := map[string]*runtime.PodStatus{}
+	var out []*runtime.PodStatus
+	for _, c := range list {
+		uid := c.Labels[runtime.LabelPodUID]
+		p := pods[uid]
+		if p == nil {
+			p = &runtime.PodStatus{UID: uid, Namespace: c.Labels[runtime.LabelPodNamespace], Name: c.Labels[runtime.LabelPodName]}
+			pods[uid] = p
+			out = append(out, p)
+		}
+		attempt := mustAtoi(c.Labels[runtime.LabelAttempt])
+		if c.Labels[runtime.LabelContainerName] == runtime.SandboxName {
+			p.Sandbox = &runtime.SandboxStatus{ID: c.ID, Running: c.State == container.StateRunning, Attempt: attempt}
+			continue
+		}
+		p.Containers = append(p.Containers, &runtime.ContainerStatus{ID: c.ID, Name: c.Labels[runtime.LabelContainerName], State: stateOf(c.State), Attempt: attempt})
+	}
+	return out, nil
+}
+
+// ImagePresent implements runtime.Runtime.
+func (r *Runtime) ImagePresent(ctx context.Context, image string) (bool, error) {
+	_, err := r.cli.ImageInspect(ctx, image)
+	if err == nil {
+		return true, nil
+	}
+	if cerrdefs.IsNotFound(err) {
+		return false, nil
+	}
+	return false, err
+}
+
+// PullImage implements runtime.Runtime.
+func (r *Runtime) PullImage(ctx context.Context, image string) error {
+	resp, err := r.cli.ImagePull(ctx, image, client.ImagePullOptions{})
+	if err != nil {
+		return fmt.Errorf("pull %s: %w", image, err)
+	}
+	defer resp.Close()
+	if err := resp.Wait(ctx); err != nil {
+		return fmt.Errorf("pull %s: %w", image, err)
+	}
+	return nil
+}
