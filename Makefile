@@ -72,3 +72,14 @@ images-daemons: build
 # hack/compose's own programs (probe, gantry-dev) live outside go.work.
 test-compose:
 	cd hack/compose && $(GO) vet ./... && $(GO) test $(TEST_FLAGS) ./...
+
+# The pod images (gantry/pause, gantry/demo, busybox), built locally without
+# a registry; fast when they are up to date.
+.PHONY: images bench-kubelet
+images:
+	hack/build-images.sh
+
+# Pod startup latency through a real kubelet on Docker (created → Running
+# seen by a watch) beside a bare `docker run`, and the kubelet's RSS.
+bench-kubelet: build images
+	cd test && $(GO) test -run '^$$' -bench 'BenchmarkKubelet' -benchtime 1x -timeout 30m ./e2e/kubelet/

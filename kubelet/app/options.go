@@ -100,6 +100,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Runtime, "runtime", o.Runtime, `container runtime: "docker", or "fake" (no containers: pods run at once; for hollow nodes)`)
 	fs.StringVar(&o.DockerHost, "docker-host", o.DockerHost, "Docker engine address (default: DOCKER_HOST or the local socket)")
 	fs.StringVar(&o.PodNetwork, "pod-network", o.PodNetwork, "Docker network the pods join (created as a bridge when missing)")
+	fs.StringVar(&o.PodNetwork, "network", o.PodNetwork, "alias of --pod-network")
 	fs.StringVar(&o.PauseImage, "pod-infra-container-image", o.PauseImage, "image of the pods' sandbox (pause) containers")
 	fs.StringVar(&o.RootDir, "root-dir", o.RootDir, "directory of the pods' volumes")
 	fs.StringVar(&o.Address, "address", o.Address, "address the kubelet's gRPC API (logs, exec) listens on")

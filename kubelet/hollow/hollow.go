@@ -109,4 +109,6 @@ func (n *Node) Stop() {
 // ExitContainer makes the running container name of the pod uid exit with
 // code, as if its process ended; the kubelet then applies the pod's restart
 // policy. It reports whether such a container was running.
-func (n *Node) ExitContainer(uid, name string, code int) bool { return n.rt.ExitContainer(uid, name, code) }
+func (n *Node) ExitContainer(uid, name string, code int) bool {
+	return n.rt.ExitContainer(uid, name, code)
+}
