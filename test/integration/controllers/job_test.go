@@ -1,0 +1,82 @@
+package controllers
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"k8s.io/utils/ptr"
+
+	"github.com/gantryhq/gantry/client"
+	batchv1 "github.com/gantryhq/gantry/proto/gantry/batch/v1"
+	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
+	metav1 "github.com/gantryhq/gantry/proto/gantry/meta/v1"
+)
+
+func newJob(name, result string, backoffLimit, completions int32) *batchv1.Job {
+	t := &corev1.PodTemplateSpec{
+		Metadata: &metav1.ObjectMeta{Annotations: map[string]string{ResultAnnotation: result}},
+		Spec:     &corev1.PodSpec{RestartPolicy: "Never", Containers: []*corev1.Container{{Name: "c", Image: "busybox"}}},
+	}
+	return &batchv1.Job{
+		Metadata: &metav1.ObjectMeta{Name: name, Namespace: "default"},
+		Spec:     &batchv1.JobSpec{BackoffLimit: ptr.To(backoffLimit), Completions: ptr.To(completions), Template: t},
+	}
+}
+
+func jobCondition(j *batchv1.Job, typ string) *batchv1.JobCondition {
+	for _, c := range j.GetStatus().GetConditions() {
+		if c.GetType() == typ && c.GetStatus() == "True" {
+			return c
+		}
+	}
+	return nil
+}
+
+func TestJobBackoffLimitExceeded(t *testing.T) {
+	cs, _ := setup(t, HollowOptions{})
+	StartCM(t, cs, CMOptions{})
+	ctx := context.Background()
+	if _, err := cs.Jobs("default").Create(ctx, newJob("fails", "Failed", 1, 1)); err != nil {
+		t.Fatal(err)
+	}
+	var job *batchv1.Job
+	waitFor(t, 30*time.Second, "job failed", func(ctx context.Context) (bool, error) {
+		j, err := cs.Jobs("default").Get(ctx, "fails")
+		job = j
+		return err == nil && jobCondition(j, "Failed") != nil, err
+	})
+	if c := jobCondition(job, "Failed"); c.GetReason() != "BackoffLimitExceeded" {
+		t.Errorf("Failed reason = %q, want BackoffLimitExceeded", c.GetReason())
+	}
+	if f := job.GetStatus().GetFailed(); f != 2 {
+		t.Errorf("status.failed = %d, want 2", f)
+	}
+	pods, err := cs.Pods("default").List(ctx, client.ListOptions{LabelSelector: "job-name=fails"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pods.Items) != 2 {
+		t.Errorf("%d pods, want 2 (one try and one retry)", len(pods.Items))
+	}
+	for _, p := range pods.Items {
+		if len(p.GetMetadata().GetFinalizers()) != 0 {
+			t.Errorf("pod %s keeps finalizers %v", p.GetMetadata().GetName(), p.GetMetadata().GetFinalizers())
+		}
+	}
+}
+
+func TestJobCompletes(t *testing.T) {
+	cs, _ := setup(t, HollowOptions{})
+	StartCM(t, cs, CMOptions{})
+	ctx := context.Background()
+	j := newJob("ok", "Succeeded", 6, 4)
+	j.Spec.Parallelism = ptr.To(int32(2))
+	if _, err := cs.Jobs("default").Create(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "job complete", func(ctx context.Context) (bool, error) {
+		j, err := cs.Jobs("default").Get(ctx, "ok")
+		return err == nil && jobCondition(j, "Complete") != nil && j.GetStatus().GetSucceeded() == 4, err
+	})
+}
