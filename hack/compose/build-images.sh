@@ -56,8 +56,11 @@ stage_iptables() {
   done
   # Extensions (-m comment, -m statistic, -j DNAT, ...) are loaded with
   # dlopen from the folder libxtables was built with.
-  ext="$(dirname "$(ls /usr/lib/*/xtables/libxt_comment.so /usr/lib/xtables/libxt_comment.so /lib/*/xtables/libxt_comment.so 2>/dev/null | head -n1)")"
-  if [[ "$ext" == "." ]]; then
+  # libxtables has the folder's real path compiled in (/usr/lib/<arch>/xtables
+  # on Debian, where /lib is a link to /usr/lib): copy it there.
+  ext="$(ls /usr/lib/*/xtables/libxt_comment.so /usr/lib/xtables/libxt_comment.so /usr/lib64/xtables/libxt_comment.so 2>/dev/null | head -n1)"
+  ext="$(dirname "$(readlink -f "${ext:-/nonexistent/x}")")"
+  if [[ ! -d "$ext" ]]; then
     echo "build-images: found no xtables extensions folder next to $real" >&2
     exit 1
   fi

@@ -197,7 +197,7 @@ remove_workloads() {
 kube_proxy_cleanup() {
   "${COMPOSE[@]}" stop kube-proxy >/dev/null 2>&1 || true
   if docker image inspect gantry/kube-proxy:latest >/dev/null 2>&1; then
-    if docker run --rm --network host --privileged gantry/kube-proxy:latest --cleanup >>"$LOG" 2>&1; then
+    if docker run --rm --network host --cap-add NET_ADMIN --cap-add NET_RAW gantry/kube-proxy:latest --cleanup >>"$LOG" 2>&1; then
       ok "kube-proxy's iptables rules removed (kube-proxy --cleanup)"
     else
       echo "$BAD kube-proxy --cleanup failed; see $LOG" >&2

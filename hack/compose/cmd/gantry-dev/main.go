@@ -209,11 +209,10 @@ func waitNodes(args []string) error {
 func waitDeployment(args []string) error {
 	fs := flag.NewFlagSet("wait-deployment", flag.ExitOnError)
 	cf := addClientFlags(fs, 3*time.Minute)
-	_ = fs.Parse(args)
-	if fs.NArg() != 1 {
-		return errors.New("name the Deployment")
+	name, err := parseNamed(fs, args)
+	if err != nil {
+		return fmt.Errorf("%w (name the Deployment)", err)
 	}
-	name := fs.Arg(0)
 	cs, err := cf.connect()
 	if err != nil {
 		return err
@@ -232,11 +231,10 @@ func waitDeployment(args []string) error {
 func waitLB(args []string) error {
 	fs := flag.NewFlagSet("wait-lb", flag.ExitOnError)
 	cf := addClientFlags(fs, 2*time.Minute)
-	_ = fs.Parse(args)
-	if fs.NArg() != 1 {
-		return errors.New("name the Service")
+	name, err := parseNamed(fs, args)
+	if err != nil {
+		return fmt.Errorf("%w (name the Service)", err)
 	}
-	name := fs.Arg(0)
 	cs, err := cf.connect()
 	if err != nil {
 		return err
@@ -256,6 +254,21 @@ func waitLB(args []string) error {
 	}
 	fmt.Println(strings.Join(addrs, " "))
 	return nil
+}
+
+// parseNamed parses flags on either side of one name ("demo -timeout 1m"
+// as well as "-timeout 1m demo") and returns the name.
+func parseNamed(fs *flag.FlagSet, args []string) (string, error) {
+	_ = fs.Parse(args)
+	if fs.NArg() == 0 {
+		return "", errors.New("no name given")
+	}
+	name := fs.Arg(0)
+	_ = fs.Parse(fs.Args()[1:])
+	if fs.NArg() != 0 {
+		return "", fmt.Errorf("one name only, got %q and %q", name, fs.Args())
+	}
+	return name, nil
 }
 
 func orNone(s []string) string {
