@@ -1,0 +1,3 @@
+// Package testutil holds fixtures for the controllers' tests: builders of
+// nodes and services, and a poll-until helper.
+package testutil
