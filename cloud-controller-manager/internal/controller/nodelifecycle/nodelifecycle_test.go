@@ -59,7 +59,10 @@ func TestMonitorNodes(t *testing.T) {
 		}
 	}
 
-	// A second pass changes nothing more.
+	// A second pass, once the cache has caught up, changes nothing more.
+	Eventually(t, "cache sees the deletion", func() (bool, string) {
+		return f.Nodes().Indexer().Len() == 5, fmt.Sprint(f.Nodes().Indexer().ListKeys())
+	})
 	srv.ClearActions()
 	c.MonitorNodes(ctx)
 	for _, a := range srv.Actions() {
