@@ -2,6 +2,7 @@ package app
 
 import (
 	"github.com/gantryhq/gantry/controller-manager/internal/controller"
+	"github.com/gantryhq/gantry/controller-manager/internal/cronjob"
 	"github.com/gantryhq/gantry/controller-manager/internal/deployment"
 	"github.com/gantryhq/gantry/controller-manager/internal/endpoints"
 	"github.com/gantryhq/gantry/controller-manager/internal/garbagecollector"
@@ -27,6 +28,9 @@ var initializers = []struct {
 	}},
 	{job.Name, func(cc *controller.Context, cfg *Config) (controller.Controller, int) {
 		return job.New(cc, job.Options{BackoffBase: cfg.Options.JobBackoffBase, BackoffMax: cfg.Options.JobBackoffMax}), cfg.Options.ConcurrentJobSyncs
+	}},
+	{cronjob.Name, func(cc *controller.Context, cfg *Config) (controller.Controller, int) {
+		return cronjob.New(cc, cfg.Options.CronJobResyncPeriod), cfg.Options.ConcurrentCronSyncs
 	}},
 	{garbagecollector.Name, func(cc *controller.Context, cfg *Config) (controller.Controller, int) {
 		return garbagecollector.New(cc), cfg.Options.ConcurrentGCSyncs
