@@ -93,8 +93,8 @@ func TestSync(t *testing.T) {
 			wantLast:   &due,
 		},
 		{
-			name: "timeZone: 21:00 in Tokyo is 12:00 UTC",
-			objs: []scheme.Object{cj("0 21 * * *", epoch.Add(-2*time.Hour), func(c *batchv1.CronJob) { c.Spec.TimeZone = ptr.To("Asia/Tokyo") })},
+			name:       "timeZone: 21:00 in Tokyo is 12:00 UTC",
+			objs:       []scheme.Object{cj("0 21 * * *", epoch.Add(-2*time.Hour), func(c *batchv1.CronJob) { c.Spec.TimeZone = ptr.To("Asia/Tokyo") })},
 			wantWrites: []string{"create jobs default/" + jobName(due), "updatestatus cronjobs default/cj"},
 			wantLast:   &due,
 		},
