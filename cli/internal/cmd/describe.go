@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -157,6 +158,12 @@ func eventTime(e *corev1.Event) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// newDescribeWriter is the tab writer of kubectl's describe (columns two
+// spaces apart).
+func newDescribeWriter(out io.Writer) *tabwriter.Writer {
+	return tabwriter.NewWriter(out, 0, 8, 2, ' ', 0)
 }
 
 // describer writes `Key:\tvalue` lines through one tab writer, indented
@@ -414,8 +421,7 @@ func boolWord(b bool) string {
 
 // describe writes obj's description and its events.
 func describe(out io.Writer, res *scheme.Resource, obj scheme.Object, events []*corev1.Event, now time.Time) error {
-	w := printers.NewTabWriter(out)
-	// kubectl's describe aligns on a single tab writer with these settings.
+	w := newDescribeWriter(out)
 	d := &describer{w: w, now: now}
 	switch o := obj.(type) {
 	case *corev1.Pod:

@@ -2,6 +2,9 @@ package cmd
 
 import "github.com/spf13/cobra"
 
-// addLaterCommands adds the verbs whose support lives in other modules
-// (logs, exec, rollout) once those exist.
-func addLaterCommands(root *cobra.Command, f *Factory) {}
+// addLaterCommands adds the verbs whose client side lives in other
+// packages of client/ (rollout; logs and exec once client/podexec is
+// committed).
+func addLaterCommands(root *cobra.Command, f *Factory) {
+	root.AddCommand(newRolloutCommand(f))
+}

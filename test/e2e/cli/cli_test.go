@@ -13,10 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/types/known/timestamppb"
 	"sigs.k8s.io/yaml"
 
 	"github.com/gantryhq/gantry/apiserver/apiservertest"
 	"github.com/gantryhq/gantry/client"
+	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
+	metav1 "github.com/gantryhq/gantry/proto/gantry/meta/v1"
 	"github.com/gantryhq/gantry/test/integration/framework"
 )
 
@@ -279,11 +282,46 @@ func TestApplyGetDelete(t *testing.T) {
 		if got := c.ok("label", "deploy", "nginx-deployment", "tier-").stdout; got != "deployment.apps/nginx-deployment unlabeled\n" {
 			t.Errorf("unlabel: %q", got)
 		}
+		// An event about the deployment shows in describe (found by a
+		// field selector on involvedObject) and in `events`.
+		d, err = c.cs.Deployments("default").Get(context.Background(), "nginx-deployment")
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := timestamppb.Now()
+		_, err = c.cs.Events("default").Create(context.Background(), &corev1.Event{
+			Metadata:       &metav1.ObjectMeta{Name: "nginx-deployment.e2e", Namespace: "default"},
+			InvolvedObject: &corev1.ObjectReference{Kind: "Deployment", Name: "nginx-deployment", Namespace: "default", Uid: d.GetMetadata().GetUid(), ApiVersion: "apps/v1"},
+			Reason:         "ScalingReplicaSet", Message: "Scaled up replica set nginx-deployment-abc to 2", Type: "Normal",
+			Source: &corev1.EventSource{Component: "deployment-controller"}, FirstTimestamp: now, LastTimestamp: now, Count: 1,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := table(c.ok("events").stdout)
+		if len(rows) != 2 || strings.Join(rows[0], " ") != "LAST SEEN TYPE REASON OBJECT MESSAGE" || rows[1][2] != "ScalingReplicaSet" || rows[1][3] != "deployment/nginx-deployment" {
+			t.Errorf("events: %q", rows)
+		}
 		out := c.ok("describe", "deploy", "nginx-deployment").stdout
-		for _, want := range []string{"Name:", "nginx-deployment", "Replicas:", "2 desired", "StrategyType:", "Events:"} {
+		for _, want := range []string{"Name:", "nginx-deployment", "Replicas:", "2 desired", "StrategyType:", "Events:",
+			"Type    Reason", "Normal  ScalingReplicaSet", "deployment-controller  Scaled up replica set nginx-deployment-abc to 2"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("describe lacks %q:\n%s", want, out)
 			}
+		}
+		if got := c.ok("rollout", "pause", "deployment/nginx-deployment").stdout; got != "deployment.apps/nginx-deployment paused\n" {
+			t.Errorf("rollout pause: %q", got)
+		}
+		r = c.gantry("", "rollout", "pause", "deployment/nginx-deployment")
+		if r.code != 1 || r.stderr != "error: deployments.apps \"nginx-deployment\" is already paused\n" {
+			t.Errorf("rollout pause again: %d %q", r.code, r.stderr)
+		}
+		c.ok("rollout", "resume", "deployment/nginx-deployment")
+		if got := c.ok("rollout", "restart", "deployment", "nginx-deployment").stdout; got != "deployment.apps/nginx-deployment restarted\n" {
+			t.Errorf("rollout restart: %q", got)
+		}
+		if got := c.ok("rollout", "status", "deployment/nginx-deployment", "--watch=false").stdout; !strings.HasPrefix(got, "Waiting for deployment") {
+			t.Errorf("rollout status without a controller-manager: %q", got)
 		}
 		out = c.ok("version").stdout
 		if !strings.Contains(out, "Client Version: ") || !strings.Contains(out, "Server Version: ") {
