@@ -34,6 +34,13 @@ type Options struct {
 	ClientCAFile      string
 	TLSSANs           []string
 	TokenAuthFile     string
+	// KubeletClientCertificate and KubeletClientKey are what the apiserver
+	// presents to kubelets (logs, exec); empty: the generated admin
+	// certificate. KubeletCertificateAuthority verifies the kubelets'
+	// serving certificates; empty: they are not verified.
+	KubeletClientCertificate    string
+	KubeletClientKey            string
+	KubeletCertificateAuthority string
 	// AdvertiseAddress is the server address written into admin.conf.
 	AdvertiseAddress string
 
@@ -72,6 +79,9 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.EtcdCompactionInterval, "etcd-compaction-interval", o.EtcdCompactionInterval, "How often to compact old etcd revisions; 0 disables.")
 	fs.StringVar(&o.TLSCertFile, "tls-cert-file", o.TLSCertFile, "Serving certificate. Empty: generate one (and a CA) in --data-dir/pki.")
 	fs.StringVar(&o.TLSPrivateKeyFile, "tls-private-key-file", o.TLSPrivateKeyFile, "Serving certificate's key.")
+	fs.StringVar(&o.KubeletClientCertificate, "kubelet-client-certificate", o.KubeletClientCertificate, "Client certificate presented to kubelets (logs, exec). Empty: the generated admin certificate.")
+	fs.StringVar(&o.KubeletClientKey, "kubelet-client-key", o.KubeletClientKey, "Key of --kubelet-client-certificate.")
+	fs.StringVar(&o.KubeletCertificateAuthority, "kubelet-certificate-authority", o.KubeletCertificateAuthority, "CA bundle to verify kubelets' serving certificates. Empty: not verified.")
 	fs.StringVar(&o.ClientCAFile, "client-ca-file", o.ClientCAFile, "CA bundle that signs client certificates. Empty: the generated CA.")
 	fs.StringSliceVar(&o.TLSSANs, "tls-san", o.TLSSANs, "Extra DNS names or IPs for the generated serving certificate.")
 	fs.StringVar(&o.TokenAuthFile, "token-auth-file", o.TokenAuthFile, "Static bearer tokens, Kubernetes' CSV format: token,user,uid,\"group1,group2\".")

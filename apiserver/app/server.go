@@ -24,6 +24,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/gantryhq/gantry/apiserver/internal/alloc"
+	"github.com/gantryhq/gantry/apiserver/internal/pki"
 	"github.com/gantryhq/gantry/apiserver/internal/registry"
 	"github.com/gantryhq/gantry/apiserver/internal/server"
 	"github.com/gantryhq/gantry/apiserver/internal/storage"
@@ -156,6 +157,9 @@ func Run(ctx context.Context, cfg CompletedConfig) error {
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 	)
 	apiv1.RegisterResourceServiceServer(grpcSrv, server.NewResourceServer(reg, logger.Named("grpc")))
+	podSrv := server.NewPodServer(reg, kubeletClientTLS(o, paths, logger), logger.Named("pods"))
+	defer podSrv.Close()
+	apiv1.RegisterPodServiceServer(grpcSrv, podSrv)
 	healthSrv := health.NewServer()
 	healthpb.RegisterHealthServer(grpcSrv, healthSrv)
 	reflection.Register(grpcSrv)
@@ -309,4 +313,24 @@ func withAllocation(strategies map[string]registry.Strategy, store *storage.Stor
 	}
 	strategies["services"] = alloc.ServiceStrategy{Service: svc, Allocator: alloc.New(store, ips, ports)}
 	return strategies, nil
+}
+
+// kubeletClientTLS is how the apiserver dials kubelets (logs, exec): with
+// --kubelet-client-certificate/--kubelet-client-key, or else the generated
+// admin certificate. Without either, logs and exec are unavailable.
+func kubeletClientTLS(o *Options, paths pki.Paths, logger *zap.Logger) *tls.Config {
+	cert, key := o.KubeletClientCertificate, o.KubeletClientKey
+	if cert == "" && o.TLSCertFile == "" {
+		cert, key = paths.AdminCert, paths.AdminKey
+	}
+	if cert == "" {
+		logger.Warn("no kubelet client certificate: logs and exec are unavailable")
+		return nil
+	}
+	cfg, err := server.KubeletClientTLS(cert, key, o.KubeletCertificateAuthority)
+	if err != nil {
+		logger.Warn("kubelet client certificate: logs and exec are unavailable", zap.Error(err))
+		return nil
+	}
+	return cfg
 }

@@ -1,0 +1,300 @@
+// Package kubelet holds the kubelet's end-to-end tests: the kubelet binary,
+// against an in-process apiserver, running pods as real Docker containers.
+// They FAIL when Docker is unavailable. Each test runs its own kubelet on
+// its own node and Docker network and removes every container and network
+// it made.
+package kubelet
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gantryhq/gantry/apiserver/apiservertest"
+	"github.com/gantryhq/gantry/client"
+	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
+	metav1 "github.com/gantryhq/gantry/proto/gantry/meta/v1"
+	"github.com/gantryhq/gantry/test/integration/framework"
+)
+
+var (
+	repoRoot   string
+	kubeletBin string
+	setupErr   error
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	wd, _ := os.Getwd()
+	repoRoot = filepath.Clean(filepath.Join(wd, "..", "..", ".."))
+	dir, err := os.MkdirTemp("", "kubelet-e2e-")
+	if err != nil {
+		setupErr = err
+		return m.Run()
+	}
+	defer os.RemoveAll(dir)
+	setupErr = setup(dir)
+	return m.Run()
+}
+
+// setup checks Docker, builds the pod images and the kubelet binary.
+func setup(dir string) error {
+	if out, err := exec.Command("docker", "version", "--format", "{{.Server.APIVersion}}").CombinedOutput(); err != nil {
+		return fmt.Errorf("docker is unavailable: %v: %s", err, out)
+	}
+	if out, err := exec.Command(filepath.Join(repoRoot, "hack", "build-images.sh")).CombinedOutput(); err != nil {
+		return fmt.Errorf("hack/build-images.sh: %v: %s", err, out)
+	}
+	kubeletBin = filepath.Join(dir, "kubelet")
+	cmd := exec.Command("go", "build", "-o", kubeletBin, "./cmd/kubelet")
+	cmd.Dir = filepath.Join(repoRoot, "kubelet")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build kubelet: %v: %s", err, out)
+	}
+	return nil
+}
+
+func randSuffix() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// env is one test's cluster: an apiserver and a kubelet on Docker.
+type env struct {
+	t       testing.TB
+	api     *apiservertest.Server
+	cs      *client.Clientset
+	node    string
+	network string
+	rootDir string
+	logPath string
+	extra   []string
+	cmd     *exec.Cmd
+	exited  chan struct{}
+}
+
+// newEnv starts an apiserver and a kubelet (with extra flags).
+func newEnv(t testing.TB, extra ...string) *env {
+	t.Helper()
+	if setupErr != nil {
+		t.Fatalf("setup: %v", setupErr)
+	}
+	api := framework.StartAPIServer(t, apiservertest.Options{})
+	id := randSuffix()
+	e := &env{
+		t:       t,
+		api:     api,
+		cs:      framework.Client(t, api),
+		node:    "e2e-" + id,
+		network: "gantry-e2e-" + id,
+		rootDir: t.TempDir(),
+		extra:   extra,
+	}
+	e.logPath = filepath.Join(e.rootDir, "kubelet.log")
+	t.Cleanup(e.cleanup)
+	e.startKubelet()
+	e.waitNodeReady()
+	return e
+}
+
+func (e *env) startKubelet() {
+	e.t.Helper()
+	args := []string{
+		"--kubeconfig=" + e.api.ConfigPath,
+		"--hostname-override=" + e.node,
+		"--node-ip=127.0.0.1",
+		"--address=127.0.0.1",
+		"--port=0",
+		"--healthz-port=0",
+		"--pod-network=" + e.network,
+		"--root-dir=" + filepath.Join(e.rootDir, "root"),
+		"--client-ca-file=" + filepath.Join(e.api.DataDir, "pki", "ca.crt"),
+		"--crashloop-backoff-initial=1s",
+		"--crashloop-backoff-max=8s",
+		"--image-pull-backoff-initial=1s",
+		"--image-pull-backoff-max=4s",
+		"--node-status-update-frequency=1s",
+		"--resync-interval=5s",
+		"--log-level=debug",
+	}
+	args = append(args, e.extra...)
+	f, err := os.OpenFile(e.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	cmd := exec.Command(kubeletBin, args...)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		e.t.Fatalf("start kubelet: %v", err)
+	}
+	e.cmd, e.exited = cmd, make(chan struct{})
+	go func() { _ = cmd.Wait(); f.Close(); close(e.exited) }()
+}
+
+// stopKubelet signals the kubelet and waits for it.
+func (e *env) stopKubelet(sig syscall.Signal) {
+	if e.cmd == nil {
+		return
+	}
+	_ = e.cmd.Process.Signal(sig)
+	select {
+	case <-e.exited:
+	case <-time.After(15 * time.Second):
+		_ = e.cmd.Process.Kill()
+		<-e.exited
+	}
+	e.cmd = nil
+}
+
+func (e *env) cleanup() {
+	e.stopKubelet(syscall.SIGTERM)
+	if e.t.Failed() {
+		if b, err := os.ReadFile(e.logPath); err == nil {
+			lines := strings.Split(string(b), "\n")
+			if len(lines) > 150 {
+				lines = lines[len(lines)-150:]
+			}
+			e.t.Logf("kubelet log (last lines):\n%s", strings.Join(lines, "\n"))
+		}
+	}
+	removeContainers(e.t, "label=io.gantry.node="+e.node)
+	if out, err := exec.Command("docker", "network", "rm", e.network).CombinedOutput(); err != nil && !strings.Contains(string(out), "not found") {
+		e.t.Errorf("remove network %s: %v: %s", e.network, err, out)
+	}
+}
+
+func removeContainers(t testing.TB, filter string) {
+	out, err := exec.Command("docker", "ps", "-aq", "--filter", filter).Output()
+	if err != nil {
+		t.Errorf("docker ps: %v", err)
+		return
+	}
+	ids := strings.Fields(string(out))
+	if len(ids) == 0 {
+		return
+	}
+	if out, err := exec.Command("docker", append([]string{"rm", "-f"}, ids...)...).CombinedOutput(); err != nil {
+		t.Errorf("docker rm: %v: %s", err, out)
+	}
+}
+
+func (e *env) waitNodeReady() {
+	e.t.Helper()
+	e.waitFor("node Ready", 60*time.Second, func() (bool, string) {
+		n, err := e.cs.Nodes().Get(context.Background(), e.node)
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, c := range n.GetStatus().GetConditions() {
+			if c.GetType() == "Ready" && c.GetStatus() == "True" && n.GetStatus().GetDaemonEndpoints().GetKubeletEndpoint().GetPort() > 0 {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprint(n.GetStatus())
+	})
+}
+
+// waitFor polls cond until it holds or timeout passes.
+func (e *env) waitFor(what string, timeout time.Duration, cond func() (bool, string)) {
+	e.t.Helper()
+	deadline := time.Now().Add(timeout)
+	last := ""
+	for time.Now().Before(deadline) {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		last = state
+		time.Sleep(100 * time.Millisecond)
+	}
+	e.t.Fatalf("timed out after %s waiting for %s; last: %s", timeout, what, last)
+}
+
+// pod makes a pod of one container on the env's node.
+func (e *env) pod(name, image string, args ...string) *corev1.Pod {
+	return &corev1.Pod{
+		Metadata: &metav1.ObjectMeta{Name: name, Namespace: "default"},
+		Spec: &corev1.PodSpec{
+			NodeName:                      e.node,
+			TerminationGracePeriodSeconds: proto.Int64(2),
+			Containers: []*corev1.Container{{
+				Name: "main", Image: image, Args: args, ImagePullPolicy: "IfNotPresent",
+			}},
+		},
+	}
+}
+
+func (e *env) create(p *corev1.Pod) *corev1.Pod {
+	e.t.Helper()
+	out, err := e.cs.Pods(p.Metadata.Namespace).Create(context.Background(), p)
+	if err != nil {
+		e.t.Fatalf("create pod %s: %v", p.Metadata.Name, err)
+	}
+	return out
+}
+
+func (e *env) get(name string) *corev1.Pod {
+	e.t.Helper()
+	p, err := e.cs.Pods("default").Get(context.Background(), name)
+	if err != nil {
+		e.t.Fatalf("get pod %s: %v", name, err)
+	}
+	return p
+}
+
+// waitPod waits for cond on the pod name.
+func (e *env) waitPod(name, what string, timeout time.Duration, cond func(*corev1.Pod) bool) *corev1.Pod {
+	e.t.Helper()
+	var p *corev1.Pod
+	e.waitFor(fmt.Sprintf("pod %s: %s", name, what), timeout, func() (bool, string) {
+		var err error
+		p, err = e.cs.Pods("default").Get(context.Background(), name)
+		if err != nil {
+			return false, err.Error()
+		}
+		return cond(p), fmt.Sprint(p.GetStatus())
+	})
+	return p
+}
+
+func containerStatus(p *corev1.Pod) *corev1.ContainerStatus {
+	if cs := p.GetStatus().GetContainerStatuses(); len(cs) > 0 {
+		return cs[0]
+	}
+	return &corev1.ContainerStatus{}
+}
+
+func condition(p *corev1.Pod, typ string) string {
+	for _, c := range p.GetStatus().GetConditions() {
+		if c.GetType() == typ {
+			return c.GetStatus()
+		}
+	}
+	return ""
+}
+
+func docker(t testing.TB, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("docker", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return string(bytes.TrimSpace(out))
+}
