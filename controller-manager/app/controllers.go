@@ -8,6 +8,7 @@ import (
 	"github.com/gantryhq/gantry/controller-manager/internal/garbagecollector"
 	"github.com/gantryhq/gantry/controller-manager/internal/job"
 	"github.com/gantryhq/gantry/controller-manager/internal/namespace"
+	"github.com/gantryhq/gantry/controller-manager/internal/nodelifecycle"
 	"github.com/gantryhq/gantry/controller-manager/internal/replicaset"
 )
 
@@ -37,6 +38,10 @@ var initializers = []struct {
 	}},
 	{namespace.Name, func(cc *controller.Context, cfg *Config) (controller.Controller, int) {
 		return namespace.New(cc, cfg.Options.NamespaceSyncPeriod), cfg.Options.ConcurrentNSSyncs
+	}},
+	{nodelifecycle.Name, func(cc *controller.Context, cfg *Config) (controller.Controller, int) {
+		o := cfg.Options
+		return nodelifecycle.New(cc, nodelifecycle.Options{MonitorPeriod: o.NodeMonitorPeriod, GracePeriod: o.NodeMonitorGracePeriod, EvictionRate: o.NodeEvictionRate}), 1
 	}},
 	{endpoints.Name, func(cc *controller.Context, cfg *Config) (controller.Controller, int) {
 		return endpoints.New(cc), cfg.Options.ConcurrentEPSyncs
