@@ -13,7 +13,7 @@
 # 127.0.0.1; GANTRY_DEV_ROOT (/var/lib/gantry-dev) the kubelets' pod volumes;
 # GANTRY_CONFIG (~/.gantry/config) the client config the dev context goes
 # into; NO_DEMO=1 skips the demo; SKIP_BUILD=1 uses the binaries and images
-# as they are.
+# as they are; GANTRY_SERVICES (all) the compose services to start.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -27,7 +27,8 @@ OUT="$ROOT/_output/compose"
 LOG="$OUT/up.log"
 CONTEXT=dev
 NODES=(gantry-node-1 gantry-node-2)
-SERVICES=(apiserver scheduler controller-manager cloud-controller-manager node-1 node-2 kube-proxy)
+# GANTRY_SERVICES="apiserver scheduler ..." starts only some of them.
+read -r -a SERVICES <<<"${GANTRY_SERVICES:-apiserver scheduler controller-manager cloud-controller-manager node-1 node-2 kube-proxy}"
 # What the cloud-controller-manager's docker provider labels its load
 # balancer containers with (its --cluster-name is gantry-dev).
 LB_CLUSTER=gantry-dev
@@ -119,7 +120,7 @@ up() {
   [[ -x bin/gantry-dev ]] || run_logged hack/compose/build-images.sh tools
   local n
   for n in "${NODES[@]}"; do mkdir -p "$GANTRY_DEV_ROOT/$n" 2>/dev/null || true; done
-  run_logged "${COMPOSE[@]}" up -d --remove-orphans
+  run_logged "${COMPOSE[@]}" up -d "${SERVICES[@]}"
   ok "containers started (docker-compose up -d)"
   wait_healthy
 
@@ -131,8 +132,11 @@ up() {
     || die "could not write the $CONTEXT context"
   ok "$where"
 
-  local ready
-  ready="$(gantry_dev wait-nodes -context "$CONTEXT" -nodes "${#NODES[@]}" -timeout 3m)" || die "nodes not Ready"
+  # A Node keeps its last status while its kubelet is down: count only
+  # Ready heartbeats from the kubelets running now.
+  local ready since
+  since="$(kubelets_started)"
+  ready="$(gantry_dev wait-nodes -context "$CONTEXT" -nodes "${#NODES[@]}" -since "$since" -timeout 3m)" || die "nodes not Ready"
   ok "nodes Ready: $ready"
 
   if [[ -n "${NO_DEMO:-}" ]]; then
@@ -144,10 +148,54 @@ up() {
   ok "demo applied (hack/compose/demo.yaml: Deployment demo, 3 replicas, Service demo type LoadBalancer)"
   gantry_dev wait-deployment -context "$CONTEXT" demo -timeout 3m || die "deployment demo not available (gantry --context $CONTEXT describe deployment demo)"
   ok "deployment demo available"
-  local addrs
+  # The Deployment's status may still be the one from before a make down:
+  # look at the containers themselves.
+  wait_for 60 "3 demo containers running" demo_containers_running 3 || die "the demo's containers are not running (docker ps -a --filter label=io.gantry.container.name=demo)"
+  ok "3 demo containers running"
+  local addrs first
   addrs="$(gantry_dev wait-lb -context "$CONTEXT" demo -timeout 2m)" || die "service demo has no load balancer address (gantry --context $CONTEXT describe service demo)"
   ok "service demo load balancer: $addrs"
+  first="${addrs%% *}"
+  wait_for 60 "the demo to answer at http://$first/" "$ROOT/bin/probe" -q "http://$first/" \
+    || die "the demo does not answer at http://$first/"
+  ok "the demo answers at http://$first/"
   next_steps "$addrs"
+}
+
+# kubelets_started prints the earliest start time of the kubelet containers
+# (RFC 3339, whole seconds, rounded down).
+kubelets_started() {
+  local n t min=""
+  for n in "${NODES[@]}"; do
+    t="$(docker inspect -f '{{.State.StartedAt}}' "$n")"
+    t="${t%%.*}"; t="${t%Z}Z"
+    if [[ -z "$min" || "$t" < "$min" ]]; then min="$t"; fi
+  done
+  echo "$min"
+}
+
+# demo_containers_running N succeeds when at least N of the demo's app
+# containers run, on the cluster's nodes.
+demo_containers_running() {
+  local n count=0
+  for n in "${NODES[@]}"; do
+    count=$((count + $(docker ps -q --filter "label=$NODE_LABEL=$n" --filter label=io.gantry.container.name=demo \
+      --filter label=io.gantry.pod.namespace=default | wc -l)))
+  done
+  ((count >= $1))
+}
+
+# wait_for SECONDS WHAT COMMAND... retries COMMAND every second.
+wait_for() {
+  local timeout=$1 what=$2 deadline; shift 2
+  deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS > deadline)); then
+      echo "$BAD timed out after ${timeout}s waiting for $what" >&2
+      return 1
+    fi
+    sleep 1
+  done
 }
 
 next_steps() {

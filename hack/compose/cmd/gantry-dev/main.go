@@ -183,7 +183,16 @@ func waitNodes(args []string) error {
 	fs := flag.NewFlagSet("wait-nodes", flag.ExitOnError)
 	cf := addClientFlags(fs, 3*time.Minute)
 	want := fs.Int("nodes", 1, "Number of Ready nodes to wait for.")
+	sinceFlag := fs.String("since", "", "Count a node only when its Ready heartbeat is at or after this RFC 3339 time (a Node keeps its last status while its kubelet is down).")
 	_ = fs.Parse(args)
+	var since time.Time
+	if *sinceFlag != "" {
+		t, err := time.Parse(time.RFC3339, *sinceFlag)
+		if err != nil {
+			return fmt.Errorf("-since: %w", err)
+		}
+		since = t
+	}
 	cs, err := cf.connect()
 	if err != nil {
 		return err
@@ -195,7 +204,7 @@ func waitNodes(args []string) error {
 		if err != nil {
 			return false, "", err
 		}
-		ok, r, notReady := devcluster.NodesReady(list.Items, *want)
+		ok, r, notReady := devcluster.NodesReady(list.Items, *want, since)
 		ready = r
 		return ok, fmt.Sprintf("%d/%d Ready (ready: %s; not ready: %s)", len(r), *want, orNone(r), orNone(notReady)), nil
 	})

@@ -5,26 +5,33 @@ import (
 	"net"
 	"sort"
 	"strconv"
+	"time"
 
 	appsv1 "github.com/gantryhq/gantry/proto/gantry/apps/v1"
 	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
 )
 
-// NodeReady reports whether n's Ready condition is True.
-func NodeReady(n *corev1.Node) bool {
+// NodeReady reports whether n's Ready condition is True and was reported at
+// or after since (zero: any time). A Node keeps its last status while its
+// kubelet is down, so after a restart only a fresh heartbeat says the kubelet
+// is back.
+func NodeReady(n *corev1.Node, since time.Time) bool {
 	for _, c := range n.GetStatus().GetConditions() {
 		if c.GetType() == "Ready" {
-			return c.GetStatus() == "True"
+			if c.GetStatus() != "True" {
+				return false
+			}
+			return since.IsZero() || !c.GetLastHeartbeatTime().AsTime().Before(since)
 		}
 	}
 	return false
 }
 
-// NodesReady reports whether at least want nodes are Ready, and names the
-// ready and the not-ready ones, sorted.
-func NodesReady(nodes []*corev1.Node, want int) (ok bool, ready, notReady []string) {
+// NodesReady reports whether at least want nodes are Ready (with a heartbeat
+// since since), and names the ready and the not-ready ones, sorted.
+func NodesReady(nodes []*corev1.Node, want int, since time.Time) (ok bool, ready, notReady []string) {
 	for _, n := range nodes {
-		if NodeReady(n) {
+		if NodeReady(n, since) {
 			ready = append(ready, n.GetMetadata().GetName())
 		} else {
 			notReady = append(notReady, n.GetMetadata().GetName())

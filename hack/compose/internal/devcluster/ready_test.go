@@ -2,19 +2,36 @@ package devcluster
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	appsv1 "github.com/gantryhq/gantry/proto/gantry/apps/v1"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
 	metav1 "github.com/gantryhq/gantry/proto/gantry/meta/v1"
 )
 
+var (
+	start = time.Date(2026, 11, 28, 1, 0, 0, 0, time.UTC)
+	fresh = timestamppb.New(start.Add(3 * time.Second))
+	stale = timestamppb.New(start.Add(-time.Minute))
+)
+
+// node makes a Node with conditions given as type, status pairs, each
+// reported at fresh.
 func node(name string, conds ...string) *corev1.Node {
 	n := &corev1.Node{Metadata: &metav1.ObjectMeta{Name: name}, Status: &corev1.NodeStatus{}}
 	for i := 0; i+1 < len(conds); i += 2 {
-		n.Status.Conditions = append(n.Status.Conditions, &corev1.NodeCondition{Type: conds[i], Status: conds[i+1]})
+		n.Status.Conditions = append(n.Status.Conditions, &corev1.NodeCondition{Type: conds[i], Status: conds[i+1], LastHeartbeatTime: fresh})
 	}
+	return n
+}
+
+func staleNode(name string) *corev1.Node {
+	n := node(name, "Ready", "True")
+	n.Status.Conditions[0].LastHeartbeatTime = stale
 	return n
 }
 
@@ -34,9 +51,11 @@ func TestNodesReady(t *testing.T) {
 		{"more than wanted", []*corev1.Node{node("a", "Ready", "True"), node("b", "Ready", "True"), node("c", "Ready", "True")}, 2, true,
 			[]string{"a", "b", "c"}, nil},
 		{"want zero is never ok", nil, 0, false, nil, nil},
+		{"ready before the restart does not count", []*corev1.Node{staleNode("a"), node("b", "Ready", "True")}, 2, false,
+			[]string{"b"}, []string{"a"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ok, ready, others := NodesReady(tc.nodes, tc.want)
+			ok, ready, others := NodesReady(tc.nodes, tc.want, start)
 			if ok != tc.ok {
 				t.Errorf("ok = %v, want %v", ok, tc.ok)
 			}
@@ -93,5 +112,11 @@ func TestLoadBalancerAddresses(t *testing.T) {
 	}
 	if got := LoadBalancerAddresses(&corev1.Service{}); got != nil {
 		t.Errorf("no status: got %v, want none", got)
+	}
+}
+
+func TestNodeReadyWithoutSince(t *testing.T) {
+	if !NodeReady(staleNode("a"), time.Time{}) {
+		t.Error("a stale Ready node is not ready when since is zero")
 	}
 }
