@@ -143,15 +143,13 @@ func applyOne(ctx context.Context, cs *client.Clientset, m *manifest) (string, s
 
 // printResult writes `deployment.apps/web created`, or the object with -o.
 func printResult(f *Factory, output string, res *scheme.Resource, obj scheme.Object, result string) error {
-	switch output {
-	case "":
+	if output == "" {
 		fmt.Fprintf(f.Out, "%s %s\n", printers.Name(res, obj), result)
 		return nil
-	case "name":
-		fmt.Fprintln(f.Out, printers.Name(res, obj))
-		return nil
-	case "json", "yaml":
-		return printStructured(f.Out, output, []scheme.Object{obj}, false)
 	}
-	return fmt.Errorf("unable to match a printer suitable for the output format %q, allowed formats are: json,name,yaml", output)
+	p, err := printers.NewPrinter(f.Out, res, output, printers.TableOptions{Now: f.Now})
+	if err != nil {
+		return err
+	}
+	return p.Print([]scheme.Object{obj}, false)
 }

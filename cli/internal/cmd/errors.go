@@ -3,6 +3,7 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"google.golang.org/grpc/codes"
@@ -22,6 +23,9 @@ func (e *opError) Unwrap() error { return e.err }
 func errWhen(verb, source string, err error) error {
 	return &opError{prefix: fmt.Sprintf("error when %s %q", verb, source), err: err}
 }
+
+// refused finds the address in a gRPC "connection refused" message.
+var refused = regexp.MustCompile(`dial tcp ([^ ]+): connect: connection refused`)
 
 // serverStatus finds a gRPC status inside err.
 func serverStatus(err error) (*status.Status, bool) {
@@ -74,6 +78,9 @@ func FormatError(err error) string {
 	}
 	switch s.Code() {
 	case codes.Unavailable:
+		if m := refused.FindStringSubmatch(s.Message()); m != nil {
+			return fmt.Sprintf("The connection to the server %s was refused - did you specify the right host or port?", m[1])
+		}
 		return "Unable to connect to the server: " + s.Message()
 	case codes.Unauthenticated:
 		return "error: You must be logged in to the server (Unauthorized): " + msg

@@ -23,6 +23,7 @@ type getOptions struct {
 	noHeaders      bool
 	showLabels     bool
 	ignoreNotFound bool
+	sortBy         string
 }
 
 func newGetCommand(f *Factory) *cobra.Command {
@@ -48,7 +49,8 @@ func newGetCommand(f *Factory) *cobra.Command {
 		},
 	}
 	fl := c.Flags()
-	fl.StringVarP(&o.output, "output", "o", "", "Output format. One of: (json, yaml, name, wide).")
+	fl.StringVarP(&o.output, "output", "o", "", "Output format. One of: (json, yaml, name, wide, jsonpath=TEMPLATE, custom-columns=HEADER:PATH,...).")
+	fl.StringVar(&o.sortBy, "sort-by", "", "If non-empty, sort list types using this field specification (a JSONPath expression, e.g. '{.metadata.name}').")
 	fl.StringVarP(&o.selector, "selector", "l", "", "Selector (label query) to filter on, supports '=', '==', '!=', 'in', 'notin'.")
 	fl.StringVar(&o.fieldSelector, "field-selector", "", "Selector (field query) to filter on, supports '=', '==', and '!='.")
 	fl.BoolVarP(&o.allNamespaces, "all-namespaces", "A", false, "If present, list the requested object(s) across all namespaces.")
@@ -65,10 +67,8 @@ func runGet(ctx context.Context, f *Factory, o *getOptions, refs []resourceRef) 
 	if o.watchOnly {
 		o.watch = true
 	}
-	switch o.output {
-	case "", "wide", "json", "yaml", "name":
-	default:
-		return fmt.Errorf("unable to match a printer suitable for the output format %q, allowed formats are: json,name,wide,yaml", o.output)
+	if _, err := printers.NewPrinter(io.Discard, refs[0].res, o.output, printers.TableOptions{}); err != nil {
+		return err
 	}
 	if o.watch && len(refs) != 1 {
 		return errors.New("you may only specify a single resource type")
@@ -91,7 +91,7 @@ func runGet(ctx context.Context, f *Factory, o *getOptions, refs []resourceRef) 
 		WithKind:      len(refs) > 1,
 		Now:           f.Now,
 	}
-	structured := o.output == "json" || o.output == "yaml"
+	structured := printers.IsStructured(o.output)
 	var all []scheme.Object
 	var errs []error
 	printed := false
@@ -105,6 +105,11 @@ func runGet(ctx context.Context, f *Factory, o *getOptions, refs []resourceRef) 
 				return err
 			}
 			objs, rv = l.Items, l.ResourceVersion
+			if o.sortBy != "" {
+				if err := printers.SortBy(objs, o.sortBy); err != nil {
+					return err
+				}
+			}
 		} else {
 			byName = true
 			if o.allNamespaces && ref.res.Namespaced {
@@ -171,7 +176,16 @@ func runGet(ctx context.Context, f *Factory, o *getOptions, refs []resourceRef) 
 	}
 	if structured {
 		if len(all) > 0 || !byName {
-			if err := printStructured(f.Out, o.output, all, !(len(refs) == 1 && len(refs[0].names) == 1)); err != nil {
+			if o.sortBy != "" && len(refs) > 1 {
+				if err := printers.SortBy(all, o.sortBy); err != nil {
+					return err
+				}
+			}
+			p, err := printers.NewPrinter(f.Out, refs[0].res, o.output, topts)
+			if err != nil {
+				return err
+			}
+			if err := p.Print(all, !(len(refs) == 1 && len(refs[0].names) == 1)); err != nil {
 				return err
 			}
 		}
@@ -185,13 +199,6 @@ func runGet(ctx context.Context, f *Factory, o *getOptions, refs []resourceRef) 
 		return errReported
 	}
 	return nil
-}
-
-func printStructured(w io.Writer, format string, objs []scheme.Object, asList bool) error {
-	if format == "json" {
-		return printers.PrintJSON(w, objs, asList)
-	}
-	return printers.PrintYAML(w, objs, asList)
 }
 
 func joinSelectors(a, b string) string {

@@ -32,6 +32,10 @@ type Factory struct {
 	Namespace  string
 	// Now is the clock of AGE columns.
 	Now func() time.Time
+	// RequestTimeout bounds the whole command (--request-timeout).
+	RequestTimeout time.Duration
+
+	cancel context.CancelFunc
 
 	cfg *config.Config
 	cs  *client.Clientset
@@ -85,6 +89,9 @@ func (f *Factory) DefaultNamespace() (ns string, explicit bool, err error) {
 }
 
 func (f *Factory) close() {
+	if f.cancel != nil {
+		f.cancel()
+	}
 	if f.cs != nil {
 		f.cs.Close()
 	}
@@ -111,6 +118,15 @@ func NewRootCommand(streams Streams) (*cobra.Command, *Factory) {
 	pf.StringVar(&f.Kubeconfig, "kubeconfig", "", "Path to the client config file (default $"+config.EnvVar+", else ~/.gantry/config).")
 	pf.StringVar(&f.Context, "context", "", "The name of the client config context to use.")
 	pf.StringVarP(&f.Namespace, "namespace", "n", "", "If present, the namespace scope for this CLI request.")
+	pf.DurationVar(&f.RequestTimeout, "request-timeout", 0, "The length of time to wait before giving up on a single server request (e.g. 1s, 2m). Zero means don't timeout requests.")
+	pf.IntP("v", "v", 0, "number for the log level verbosity (accepted for kubectl compatibility)")
+	root.PersistentPreRun = func(c *cobra.Command, _ []string) {
+		if f.RequestTimeout > 0 {
+			ctx, cancel := context.WithTimeout(c.Context(), f.RequestTimeout)
+			f.cancel = cancel
+			c.SetContext(ctx)
+		}
+	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{msg: err.Error(), cmd: c.CommandPath()}
 	})
@@ -129,6 +145,10 @@ func NewRootCommand(streams Streams) (*cobra.Command, *Factory) {
 		newCordonCommand(f, false),
 		newDrainCommand(f),
 		newVersionCommand(f),
+		newAPIResourcesCommand(f),
+		newClusterInfoCommand(f),
+		newWaitCommand(f),
+		newPatchCommand(f),
 		newConfigCommand(f),
 		newCompletionCommand(f),
 	)

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
+	"k8s.io/client-go/util/jsonpath"
 	"sigs.k8s.io/yaml"
 
 	"github.com/gantryhq/gantry/client/codec"
@@ -105,33 +107,71 @@ func printStructured(w io.Writer, objs []scheme.Object, asList bool, write func(
 // Printer writes objects in one -o format. A printer made for a watch
 // writes each object as it comes (documents separated by --- in YAML).
 type Printer struct {
-	out    io.Writer
-	format string
-	table  *TablePrinter
-	res    *scheme.Resource
-	opts   TableOptions
-	count  int
+	out     io.Writer
+	format  string
+	table   *TablePrinter
+	res     *scheme.Resource
+	opts    TableOptions
+	count   int
+	jp      *jsonpath.JSONPath
+	columns []customColumn
+	widths  []int
+}
+
+// AllowedFormats is what the error for an unknown -o lists.
+const AllowedFormats = "custom-columns, json, jsonpath, name, wide, yaml"
+
+// IsStructured reports whether format prints whole objects (or values
+// from them) rather than one table per kind: -o json, yaml, jsonpath=...,
+// custom-columns=...
+func IsStructured(format string) bool {
+	switch {
+	case format == "json", format == "yaml",
+		strings.HasPrefix(format, "jsonpath"), strings.HasPrefix(format, "custom-columns"):
+		return true
+	}
+	return false
 }
 
 // NewPrinter returns a printer of res's objects in format ("" or "wide"
-// for a table, "yaml", "json" or "name").
+// for a table, "yaml", "json", "name", "jsonpath=TEMPLATE" or
+// "custom-columns=HEADER:PATH,...").
 func NewPrinter(out io.Writer, res *scheme.Resource, format string, opts TableOptions) (*Printer, error) {
 	p := &Printer{out: out, format: format, res: res, opts: opts}
-	switch format {
+	name, arg, _ := strings.Cut(format, "=")
+	switch name {
 	case "", "wide":
 		p.opts.Wide = format == "wide"
 		p.table = NewTablePrinter(out, res, p.opts)
 	case "yaml", "json", "name":
+	case "jsonpath":
+		if arg == "" {
+			return nil, fmt.Errorf("jsonpath template format specified but no template given")
+		}
+		j, err := parseJSONPath("out", arg)
+		if err != nil {
+			return nil, err
+		}
+		p.format, p.jp = "jsonpath", j
+	case "custom-columns":
+		cols, err := parseCustomColumns(arg)
+		if err != nil {
+			return nil, err
+		}
+		p.format, p.columns = "custom-columns", cols
 	default:
 		return nil, fmt.Errorf("unable to match a printer suitable for the output format %q, allowed formats are: %s",
-			format, "json,name,wide,yaml")
+			format, AllowedFormats)
 	}
 	return p, nil
 }
 
-// Print writes objs; asList makes -o json|yaml write a List (a get of a
-// kind), else each object alone (a get by name, one object per name).
+// Print writes objs; asList makes -o json|yaml|jsonpath see a List (a get
+// of a kind), else each object alone (a get of one object by name).
 func (p *Printer) Print(objs []scheme.Object, asList bool) error {
+	if len(objs) > 1 {
+		asList = true
+	}
 	switch p.format {
 	case "", "wide":
 		return p.table.Print(objs...)
@@ -141,31 +181,52 @@ func (p *Printer) Print(objs []scheme.Object, asList bool) error {
 		}
 		return nil
 	case "json":
-		if !asList && len(objs) > 1 {
-			asList = true
-		}
 		return PrintJSON(p.out, objs, asList)
 	case "yaml":
-		if !asList && len(objs) > 1 {
-			asList = true
-		}
 		return PrintYAML(p.out, objs, asList)
+	case "jsonpath":
+		return printJSONPath(p.out, p.jp, objs, asList)
+	case "custom-columns":
+		return p.printColumns(objs)
 	}
 	return nil
+}
+
+// printColumns writes -o custom-columns rows, the header the first time.
+func (p *Printer) printColumns(objs []scheme.Object) error {
+	var rows [][]string
+	if p.count == 0 && !p.opts.NoHeaders {
+		h := make([]string, len(p.columns))
+		for i, c := range p.columns {
+			h[i] = c.header
+		}
+		rows = append(rows, h)
+	}
+	p.count++
+	for _, o := range objs {
+		r, err := customColumnsRow(p.columns, o)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r)
+	}
+	return writeAligned(p.out, rows, &p.widths)
 }
 
 // PrintWatched writes one object seen by a watch: a table row, a name, or
 // the object alone (YAML documents separated by ---).
 func (p *Printer) PrintWatched(obj scheme.Object) error {
-	defer func() { p.count++ }()
 	switch p.format {
 	case "yaml":
 		if p.count > 0 {
 			fmt.Fprintln(p.out, "---")
 		}
+		p.count++
 		return PrintYAML(p.out, []scheme.Object{obj}, false)
 	case "json":
 		return PrintJSON(p.out, []scheme.Object{obj}, false)
+	case "jsonpath":
+		return printJSONPath(p.out, p.jp, []scheme.Object{obj}, false)
 	}
 	return p.Print([]scheme.Object{obj}, false)
 }

@@ -219,3 +219,60 @@ func TestUnknownFormat(t *testing.T) {
 		t.Fatalf("err = %v, want the unknown format named", err)
 	}
 }
+
+func TestJSONPathAndCustomColumns(t *testing.T) {
+	tests := []struct {
+		name   string
+		res    string
+		format string
+		asList bool
+		want   string
+	}{
+		{"jsonpath-items", "pods", "jsonpath={.items[*].metadata.name}", true,
+			"web-running web-creating web-crash web-pull job-done web-stopping web-init web-pending other-ns"},
+		{"jsonpath-range", "services", `jsonpath={range .items[*]}{.metadata.name}{"\t"}{.spec.clusterIP}{"\n"}{end}`, true,
+			"kubernetes\t10.96.0.1\nmy-service\t10.96.12.7\nmy-nodeport-service\t10.96.99.1\nmy-lb\t10.96.50.2\nmy-lb-pending\t10.96.50.3\nheadless\tNone\nexternal\t\n"},
+		{"jsonpath-single", "deployments", "jsonpath={.spec.replicas}", false, "3"},
+		{"jsonpath-filter", "nodes", `jsonpath={.items[?(@.spec.unschedulable==true)].metadata.name}`, true, "node-2"},
+		{"custom-columns", "pods", "custom-columns=NAME:.metadata.name,NODE:.spec.nodeName,IMAGES:.spec.containers[*].image", true,
+			"NAME           NODE     IMAGES\nweb-running    node-1   nginx:1.25\nweb-creating   node-2   nginx:1.25\nweb-crash      node-1   nginx:1.25\nweb-pull       node-1   nginx:1.25\njob-done       node-2   nginx:1.25\nweb-stopping   node-2   nginx:1.25\nweb-init       node-1   nginx:1.25\nweb-pending    <none>   nginx:1.25\nother-ns       node-1   nginx:1.25\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			p, err := NewPrinter(&buf, mustResource(t, tt.res), tt.format, TableOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			objs := fixtures[tt.res]()
+			if err := p.Print(objs, tt.asList); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, buf.String()); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSortBy(t *testing.T) {
+	objs := services()
+	if err := SortBy(objs, ".spec.ports[0].port"); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range objs {
+		got = append(got, o.GetMetadata().GetName())
+	}
+	// Services without ports first (in their order), then by port number.
+	want := []string{"headless", "external", "my-service", "my-nodeport-service", "my-lb", "my-lb-pending", "kubernetes"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("sorted by port (-want +got):\n%s", diff)
+	}
+	if err := SortBy(objs, "{.metadata.name}"); err != nil {
+		t.Fatal(err)
+	}
+	if n := objs[0].GetMetadata().GetName(); n != "external" {
+		t.Errorf("first by name = %q", n)
+	}
+}

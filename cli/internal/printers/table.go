@@ -154,32 +154,41 @@ func (p *TablePrinter) Print(objs ...scheme.Object) error {
 	for _, obj := range objs {
 		rows = append(rows, Row(p.res, obj, p.opts))
 	}
+	return writeAligned(p.out, rows, &p.widths)
+}
+
+// writeAligned writes rows in columns three spaces apart, each column at
+// least as wide as in earlier calls (*widths is kept between calls).
+func writeAligned(out io.Writer, rows [][]string, widths *[]int) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	widths := append([]int(nil), p.widths...)
+	ws := append([]int(nil), (*widths)...)
 	for _, r := range rows {
+		if len(r) == 0 {
+			continue
+		}
 		for i, c := range r[:len(r)-1] {
-			for len(widths) <= i {
-				widths = append(widths, 0)
+			for len(ws) <= i {
+				ws = append(ws, 0)
 			}
-			if w := max(utf8.RuneCountInString(c)+columnPadding, minColumnWidth); w > widths[i] {
-				widths[i] = w
+			if w := max(utf8.RuneCountInString(c)+columnPadding, minColumnWidth); w > ws[i] {
+				ws[i] = w
 			}
 		}
 	}
-	p.widths = widths
+	*widths = ws
 	var b strings.Builder
 	for _, r := range rows {
 		for i, c := range r {
 			b.WriteString(c)
 			if i < len(r)-1 {
-				b.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)))
+				b.WriteString(strings.Repeat(" ", ws[i]-utf8.RuneCountInString(c)))
 			}
 		}
 		b.WriteByte('\n')
 	}
-	_, err := io.WriteString(p.out, b.String())
+	_, err := io.WriteString(out, b.String())
 	return err
 }
 

@@ -196,6 +196,13 @@ func TestApplyGetDelete(t *testing.T) {
 			t.Errorf("-o yaml: %v", one)
 		}
 
+		if got := c.ok("get", "svc", "my-service", "-o", "jsonpath={.spec.ports[0].port}").stdout; got != "80" {
+			t.Errorf("-o jsonpath: %q", got)
+		}
+		if got := c.ok("get", "deploy,job", "-o", "custom-columns=KIND:.kind,NAME:.metadata.name", "--no-headers").stdout; got != "Deployment   nginx-deployment\nJob          pi\n" {
+			t.Errorf("-o custom-columns: %q", got)
+		}
+
 		// What -o yaml prints applies again cleanly.
 		for _, format := range []string{"yaml", "json"} {
 			out := c.ok("get", "deploy", "nginx-deployment", "-o", format).stdout
@@ -308,6 +315,12 @@ func TestApplyGetDelete(t *testing.T) {
 			if !strings.Contains(out, want) {
 				t.Errorf("describe lacks %q:\n%s", want, out)
 			}
+		}
+		if got := c.ok("patch", "deploy", "nginx-deployment", "-p", `{"spec":{"minReadySeconds":5}}`).stdout; got != "deployment.apps/nginx-deployment patched\n" {
+			t.Errorf("patch: %q", got)
+		}
+		if got := c.ok("wait", "--for=jsonpath={.spec.minReadySeconds}=5", "deploy/nginx-deployment", "--timeout=10s").stdout; got != "deployment.apps/nginx-deployment condition met\n" {
+			t.Errorf("wait: %q", got)
 		}
 		if got := c.ok("rollout", "pause", "deployment/nginx-deployment").stdout; got != "deployment.apps/nginx-deployment paused\n" {
 			t.Errorf("rollout pause: %q", got)
