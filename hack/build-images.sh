@@ -67,3 +67,4 @@ build_busybox() {
 build_go pause gantry/pause:latest
 build_go demo gantry/demo:latest
 build_busybox
+"$ROOT/hack/images/lb/build.sh"

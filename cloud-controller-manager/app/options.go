@@ -82,7 +82,7 @@ func NewOptions(reg *provider.Registry) *Options {
 
 // AddFlags adds the flags, the providers' own included.
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "Path to the client config (default $GANTRYCONFIG or ~/.gantry/config).")
+	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "Path to the client config (default $GANTRY_CONFIG or ~/.gantry/config).")
 	fs.StringVar(&o.Context, "context", o.Context, "Context of the client config to use (default its current context).")
 	fs.StringVar(&o.CloudProvider, "cloud-provider", o.CloudProvider, fmt.Sprintf("The cloud provider: one of %s. Required.", strings.Join(o.registry.Names(), ", ")))
 	fs.StringVar(&o.ClusterName, "cluster-name", o.ClusterName, "The cluster's name; providers label what they make with it.")

@@ -22,6 +22,7 @@ import (
 	"github.com/gantryhq/gantry/cloud-controller-manager/internal/controller/route"
 	"github.com/gantryhq/gantry/cloud-controller-manager/internal/controller/service"
 	"github.com/gantryhq/gantry/cloud-controller-manager/provider"
+	"github.com/gantryhq/gantry/cloud-controller-manager/provider/docker"
 	"github.com/gantryhq/gantry/cloud-controller-manager/provider/fake"
 )
 
@@ -50,7 +51,7 @@ func WithHealthReady(fn func(net.Addr)) Option { return func(o *commandOptions) 
 // BuiltinProviders are the providers every binary has unless
 // WithoutBuiltinProviders: the fake (empty) and docker.
 func BuiltinProviders() []provider.Registration {
-	return []provider.Registration{fake.Registration(fake.New())}
+	return []provider.Registration{fake.Registration(fake.New()), docker.Registration()}
 }
 
 // NewCommand builds the cloud-controller-manager command.

@@ -1,0 +1,5 @@
+package docker
+
+import "google.golang.org/protobuf/testing/protocmp"
+
+var cmpProto = protocmp.Transform()
