@@ -193,13 +193,18 @@ start_cloud_controller_manager() {
   wait_ready cloud-controller-manager "http://127.0.0.1:$CLOUD_CONTROLLER_MANAGER_PORT/readyz"
 }
 
-# kubelet_flags are the flags every kubelet gets: kubelet_flags <node> <healthz port>.
+# kubelet_flags are the flags every kubelet gets: kubelet_flags <node>
+# <healthz port>. With the apiserver's CA the kubelet serves its API (logs,
+# exec) to the apiserver.
 kubelet_flags() {
   local node=$1 healthz=$2
   echo --kubeconfig="$ADMIN_CONF" --hostname-override="$node" \
     --root-dir="$DATA_DIR/kubelet/$node" \
     --healthz-bind-address=127.0.0.1 --healthz-port="$healthz" \
     --log-level="$LOG_LEVEL"
+  if has_flag kubelet --client-ca-file && [[ -f "$DATA_DIR/apiserver/pki/ca.crt" ]]; then
+    echo --client-ca-file="$DATA_DIR/apiserver/pki/ca.crt"
+  fi
 }
 
 start_kubelet() {
@@ -214,14 +219,10 @@ start_kubelet() {
       ok "pod images built (make images)"
     fi
   fi
-  local extra=()
-  if has_flag kubelet --client-ca-file && [[ -f "$DATA_DIR/apiserver/pki/ca.crt" ]]; then
-    extra+=(--client-ca-file="$DATA_DIR/apiserver/pki/ca.crt")
-  fi
   mkdir -p "$DATA_DIR/kubelet/$NODE_NAME"
   # shellcheck disable=SC2046 # kubelet_flags is a list of flags
   run kubelet kubelet $(kubelet_flags "$NODE_NAME" "$KUBELET_HEALTHZ_PORT") \
-    --runtime=docker --port="$KUBELET_PORT" "${extra[@]}"
+    --runtime=docker --port="$KUBELET_PORT"
   wait_ready kubelet "http://127.0.0.1:$KUBELET_HEALTHZ_PORT/readyz"
 }
 

@@ -60,6 +60,8 @@ func reason(s *status.Status) string {
 		return "Unauthorized"
 	case codes.ResourceExhausted:
 		return "TooManyRequests"
+	case codes.Unimplemented:
+		return "MethodNotAllowed"
 	}
 	return "InternalError"
 }

@@ -181,6 +181,11 @@ func Main(args []string, streams Streams) int {
 	if errors.Is(err, errReported) {
 		return 1
 	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		fmt.Fprintln(streams.ErrOut, ee.Error())
+		return ee.code
+	}
 	var ue *usageError
 	if errors.As(err, &ue) {
 		fmt.Fprintf(streams.ErrOut, "error: %s\nSee '%s --help' for usage.\n", ue.msg, ue.cmd)

@@ -11,8 +11,9 @@ import (
 	"testing"
 )
 
-// gantryBin is the gantry binary under test.
-var gantryBin string
+// gantryBin is the gantry binary under test; kubeletBin a kubelet, run
+// with its fake runtime to serve logs and exec.
+var gantryBin, kubeletBin string
 
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
@@ -26,11 +27,17 @@ func runMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	gantryBin = filepath.Join(dir, "gantry")
-	build := exec.Command("go", "build", "-o", gantryBin, "github.com/gantryhq/gantry/cli/cmd/gantry")
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintf(os.Stderr, "build gantry: %v\n", err)
-		return 1
+	kubeletBin = filepath.Join(dir, "kubelet")
+	for bin, pkg := range map[string]string{
+		gantryBin:  "github.com/gantryhq/gantry/cli/cmd/gantry",
+		kubeletBin: "github.com/gantryhq/gantry/kubelet/cmd/kubelet",
+	} {
+		build := exec.Command("go", "build", "-o", bin, pkg)
+		build.Stdout, build.Stderr = os.Stdout, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n", pkg, err)
+			return 1
+		}
 	}
 	return m.Run()
 }
