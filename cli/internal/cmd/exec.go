@@ -13,7 +13,9 @@ import (
 // exitError makes gantry exit with a command's exit code.
 type exitError struct{ code int }
 
-func (e *exitError) Error() string { return fmt.Sprintf("command terminated with exit code %d", e.code) }
+func (e *exitError) Error() string {
+	return fmt.Sprintf("command terminated with exit code %d", e.code)
+}
 
 func newExecCommand(f *Factory) *cobra.Command {
 	var container string
