@@ -169,7 +169,7 @@ func (c *Controller) Sync(ctx context.Context, key string) error {
 	if err := c.cleanupHistory(ctx, cj, jobs); err != nil {
 		errs = append(errs, err)
 	}
-	requeue, err := c.schedule(ctx, cj, now)
+	requeue, err := c.schedule(ctx, cj, jobs, now)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -227,7 +227,7 @@ func jobRef(j *batchv1.Job) *corev1.ObjectReference {
 
 // schedule starts the job of the most recent scheduled time when due, and
 // returns how long until the next look.
-func (c *Controller) schedule(ctx context.Context, cj *batchv1.CronJob, now time.Time) (time.Duration, error) {
+func (c *Controller) schedule(ctx context.Context, cj *batchv1.CronJob, jobs []*batchv1.Job, now time.Time) (time.Duration, error) {
 	if cj.GetMetadata().GetDeletionTimestamp() != nil {
 		return 0, nil
 	}
@@ -255,6 +255,15 @@ func (c *Controller) schedule(ctx context.Context, cj *batchv1.CronJob, now time
 	}
 	if l := cj.Status.GetLastScheduleTime(); l != nil && !recent.After(l.AsTime()) {
 		return wait, nil
+	}
+	// The job of this schedule exists already: a sync before ours started
+	// it and our cache of the CronJob is older than its status.
+	name := jobFor(cj, *recent).GetMetadata().GetName()
+	for _, j := range jobs {
+		if j.GetMetadata().GetName() == name {
+			cj.Status.LastScheduleTime = timestamppb.New(*recent)
+			return wait, nil
+		}
 	}
 	switch cj.GetSpec().GetConcurrencyPolicy() {
 	case "Forbid":
