@@ -91,3 +91,11 @@ bench-kubelet: build images
 bench-scheduler:
 	cd test && $(GO) test -run '^$$' -bench 'BenchmarkSchedulingBasic' -benchtime 1x -timeout 30m ./integration/scheduler/
 	cd scheduler && $(GO) test -run '^$$' -bench 'BenchmarkSchedulingAlgorithm' -benchtime 1x -timeout 20m ./internal/scheduler/
+
+.PHONY: bench-controllers
+# A ReplicaSet scaled 0 -> 1,000 pods by the controller-manager binary over
+# hollow nodes: create-1000-ms, running-1000-ms and cm-cpu-s.
+bench-controllers:
+	@mkdir -p bin
+	cd controller-manager && CGO_ENABLED=0 $(GO) build -trimpath -o ../bin/controller-manager ./cmd/controller-manager
+	cd test && CONTROLLER_MANAGER_BIN=$(CURDIR)/bin/controller-manager $(GO) test -run '^$$' -bench 'BenchmarkReplicaSet1000' -benchtime 1x -count 3 -timeout 20m ./integration/controllers/
