@@ -29,6 +29,10 @@ type CycleState struct {
 	// PreFilter or PreScore returned Skip. Written by the framework only.
 	SkipFilterPlugins map[string]struct{}
 	SkipScorePlugins  map[string]struct{}
+	// FilterPlugins, when not nil, are the Filter plugins that run for this
+	// cycle (those not skipped), computed once at PreFilter. Written by the
+	// framework only.
+	FilterPlugins []FilterPlugin
 }
 
 // NewCycleState returns an empty state.
@@ -73,6 +77,7 @@ func (c *CycleState) Clone() *CycleState {
 	}
 	out.SkipFilterPlugins = c.SkipFilterPlugins
 	out.SkipScorePlugins = c.SkipScorePlugins
+	out.FilterPlugins = c.FilterPlugins
 	return out
 }
 

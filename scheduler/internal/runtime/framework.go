@@ -366,16 +366,32 @@ func (f *Framework) RunPreFilterPlugins(ctx context.Context, state *framework.Cy
 		}
 	}
 	state.SkipFilterPlugins = skip
+	active := make([]framework.FilterPlugin, 0, len(f.filter))
+	for _, p := range f.filter {
+		if _, ok := skip[p.Name()]; !ok {
+			active = append(active, p)
+		}
+	}
+	state.FilterPlugins = active
 	return result, nil
 }
 
 // RunFilterPlugins runs the Filter plugins for one node and returns the
 // first rejection, naming its plugin.
 func (f *Framework) RunFilterPlugins(ctx context.Context, state *framework.CycleState, pod *framework.PodInfo, node *framework.NodeInfo) *framework.Status {
-	for _, p := range f.filter {
-		if _, ok := state.SkipFilterPlugins[p.Name()]; ok {
-			continue
+	plugins := state.FilterPlugins
+	if plugins == nil {
+		plugins = f.filter
+		if len(state.SkipFilterPlugins) > 0 {
+			plugins = nil
+			for _, p := range f.filter {
+				if _, ok := state.SkipFilterPlugins[p.Name()]; !ok {
+					plugins = append(plugins, p)
+				}
+			}
 		}
+	}
+	for _, p := range plugins {
 		s := p.Filter(ctx, state, pod, node)
 		if !s.IsSuccess() {
 			if !s.IsRejected() {
