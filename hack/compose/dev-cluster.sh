@@ -28,7 +28,7 @@ LOG="$OUT/up.log"
 CONTEXT=dev
 NODES=(gantry-node-1 gantry-node-2)
 # GANTRY_SERVICES="apiserver scheduler ..." starts only some of them.
-read -r -a SERVICES <<<"${GANTRY_SERVICES:-apiserver scheduler controller-manager cloud-controller-manager node-1 node-2 kube-proxy}"
+read -r -a SERVICES <<<"${GANTRY_SERVICES:-apiserver scheduler controller-manager cloud-controller-manager node-1 node-2 kube-proxy-node-1 kube-proxy-node-2 kube-proxy}"
 # What the cloud-controller-manager's docker provider labels its load
 # balancer containers with (its --cluster-name is gantry-dev).
 LB_CLUSTER=gantry-dev
