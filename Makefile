@@ -57,7 +57,7 @@ clean-bin:
 # up` builds the binaries (make build), the pod images (make images) and the
 # daemon images (images-daemons), starts the cluster, waits for Ready nodes,
 # writes a `dev` context into ~/.gantry/config and applies a demo.
-.PHONY: up down clean logs images-daemons test-compose bench-scheduler
+.PHONY: up down clean logs images-daemons test-compose
 up:
 	hack/compose/dev-cluster.sh up
 
@@ -79,7 +79,7 @@ test-compose:
 
 # The pod images (gantry/pause, gantry/demo, busybox), built locally without
 # a registry; fast when they are up to date.
-.PHONY: images bench-kubelet bench-scheduler
+.PHONY: images bench-kubelet
 images:
 	hack/build-images.sh
 
