@@ -15,6 +15,7 @@ import (
 type applyOptions struct {
 	fileOptions
 	output string
+	dryRun string
 }
 
 func newApplyCommand(f *Factory) *cobra.Command {
@@ -36,11 +37,16 @@ func newApplyCommand(f *Factory) *cobra.Command {
 		RunE: func(c *cobra.Command, _ []string) error { return runApply(c.Context(), f, o) },
 	}
 	o.addFlags(c, "apply")
-	c.Flags().StringVarP(&o.output, "output", "o", "", "Output format. One of: (json, yaml, name).")
+	c.Flags().StringVarP(&o.output, "output", "o", "", "Output format. One of: (json, yaml, name, jsonpath=...).")
+	addDryRunFlag(c, &o.dryRun)
 	return c
 }
 
 func runApply(ctx context.Context, f *Factory, o *applyOptions) error {
+	dry, err := parseDryRun(o.dryRun)
+	if err != nil {
+		return err
+	}
 	srcs, err := o.readSources(f.In)
 	if err != nil {
 		return err
@@ -68,13 +74,13 @@ func runApply(ctx context.Context, f *Factory, o *applyOptions) error {
 				failed = true
 				continue
 			}
-			result, obj, err := applyOne(ctx, cs, m)
+			result, obj, err := applyOne(ctx, cs, m, dry)
 			if err != nil {
 				fmt.Fprintln(f.ErrOut, FormatError(err))
 				failed = true
 				continue
 			}
-			if err := printResult(f, o.output, m.res, obj, result); err != nil {
+			if err := printResult(f, o.output, m.res, obj, result+dry.suffix()); err != nil {
 				return err
 			}
 		}
@@ -87,7 +93,7 @@ func runApply(ctx context.Context, f *Factory, o *applyOptions) error {
 
 // applyOne creates m's object or brings the live one to it, and says which
 // ("created", "configured", "unchanged").
-func applyOne(ctx context.Context, cs *client.Clientset, m *manifest) (string, scheme.Object, error) {
+func applyOne(ctx context.Context, cs *client.Clientset, m *manifest, dry dryRun) (string, scheme.Object, error) {
 	md := m.obj.GetMetadata()
 	if md.GetName() == "" {
 		return "", nil, fmt.Errorf("error when retrieving current configuration of %s from %q: resource name may not be empty", m.res.Kind, m.source)
@@ -102,7 +108,7 @@ func applyOne(ctx context.Context, cs *client.Clientset, m *manifest) (string, s
 	err = client.RetryOnConflict(ctx, func() error {
 		live, err := tc.Get(ctx, md.GetName())
 		if client.IsNotFound(err) {
-			out, err = tc.Create(ctx, apply.ForCreate(m.obj, config))
+			out, err = createObject(ctx, cs, m.res, apply.ForCreate(m.obj, config), dry)
 			if err != nil {
 				return errWhen("creating", m.source, err)
 			}
@@ -125,7 +131,7 @@ func applyOne(ctx context.Context, cs *client.Clientset, m *manifest) (string, s
 		if err != nil {
 			return err
 		}
-		out, err = tc.Update(ctx, merged)
+		out, err = updateObject(ctx, cs, m.res, merged, dry)
 		if err != nil {
 			if client.IsConflict(err) {
 				return err // retried

@@ -10,6 +10,7 @@ import (
 type createOptions struct {
 	fileOptions
 	output string
+	dryRun string
 }
 
 func newCreateCommand(f *Factory) *cobra.Command {
@@ -26,11 +27,18 @@ func newCreateCommand(f *Factory) *cobra.Command {
 		RunE: func(c *cobra.Command, _ []string) error { return runCreate(c.Context(), f, o) },
 	}
 	o.addFlags(c, "create")
-	c.Flags().StringVarP(&o.output, "output", "o", "", "Output format. One of: (json, yaml, name).")
+	c.AddCommand(newCreateNamespaceCommand(f), newCreateDeploymentCommand(f), newCreateJobCommand(f),
+		newCreateCronJobCommand(f), newCreateServiceCommand(f))
+	c.Flags().StringVarP(&o.output, "output", "o", "", "Output format. One of: (json, yaml, name, jsonpath=...).")
+	addDryRunFlag(c, &o.dryRun)
 	return c
 }
 
 func runCreate(ctx context.Context, f *Factory, o *createOptions) error {
+	dry, err := parseDryRun(o.dryRun)
+	if err != nil {
+		return err
+	}
 	srcs, err := o.readSources(f.In)
 	if err != nil {
 		return err
@@ -58,13 +66,13 @@ func runCreate(ctx context.Context, f *Factory, o *createOptions) error {
 				failed = true
 				continue
 			}
-			obj, err := cs.Resource(m.res, m.obj.GetMetadata().GetNamespace()).Create(ctx, m.obj)
+			obj, err := createObject(ctx, cs, m.res, m.obj, dry)
 			if err != nil {
 				fmt.Fprintln(f.ErrOut, FormatError(errWhen("creating", m.source, err)))
 				failed = true
 				continue
 			}
-			if err := printResult(f, o.output, m.res, obj, "created"); err != nil {
+			if err := printResult(f, o.output, m.res, obj, "created"+dry.suffix()); err != nil {
 				return err
 			}
 		}

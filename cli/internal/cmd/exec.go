@@ -10,8 +10,12 @@ import (
 	"github.com/gantryhq/gantry/client/podexec"
 )
 
-// exitError makes gantry exit with a command's exit code.
-type exitError struct{ code int }
+// exitError makes gantry exit with a command's exit code (saying so on
+// stderr unless silent).
+type exitError struct {
+	code   int
+	silent bool
+}
 
 func (e *exitError) Error() string {
 	return fmt.Sprintf("command terminated with exit code %d", e.code)

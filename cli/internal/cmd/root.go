@@ -149,6 +149,10 @@ func NewRootCommand(streams Streams) (*cobra.Command, *Factory) {
 		newClusterInfoCommand(f),
 		newWaitCommand(f),
 		newPatchCommand(f),
+		newRunCommand(f),
+		newExposeCommand(f),
+		newDiffCommand(f),
+		newEditCommand(f),
 		newConfigCommand(f),
 		newCompletionCommand(f),
 	)
@@ -183,7 +187,9 @@ func Main(args []string, streams Streams) int {
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
-		fmt.Fprintln(streams.ErrOut, ee.Error())
+		if !ee.silent {
+			fmt.Fprintln(streams.ErrOut, ee.Error())
+		}
 		return ee.code
 	}
 	var ue *usageError
