@@ -117,6 +117,7 @@ func Run(ctx context.Context, cfg CompletedConfig) error {
 	o := cfg.Options
 	log := cfg.Logger
 	health := daemon.NewHealth()
+	metrics := controller.NewMetrics(health.Registry)
 	leading := make(chan struct{})
 	var leadOnce sync.Once
 	health.AddReadyCheck("leader", func(context.Context) error {
@@ -152,7 +153,7 @@ func Run(ctx context.Context, cfg CompletedConfig) error {
 	daemon.NotifyReady()
 	lead := func(ctx context.Context) {
 		leadOnce.Do(func() { close(leading) })
-		runControllers(ctx, cfg)
+		runControllers(ctx, cfg, metrics)
 	}
 	if !o.LeaderElect {
 		lead(ctx)
@@ -189,11 +190,11 @@ func Run(ctx context.Context, cfg CompletedConfig) error {
 
 // runControllers builds the controllers over one informer factory and an
 // event recorder, starts them and blocks until ctx ends and they stop.
-func runControllers(ctx context.Context, cfg CompletedConfig) {
+func runControllers(ctx context.Context, cfg CompletedConfig, metrics *controller.Metrics) {
 	log := cfg.Logger
 	rec := record.New(cfg.Client, record.Options{Component: "controller-manager", Logger: log})
 	factory := informer.NewFactory(cfg.Client, informer.WithLogger(log))
-	cc := &controller.Context{Client: cfg.Client, Informers: factory, Recorder: rec, Logger: log, Clock: cfg.Clock}
+	cc := &controller.Context{Client: cfg.Client, Informers: factory, Recorder: rec, Logger: log, Clock: cfg.Clock, Metrics: metrics}
 	type running struct {
 		c       controller.Controller
 		workers int

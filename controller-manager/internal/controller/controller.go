@@ -35,6 +35,8 @@ type Context struct {
 	Recorder  record.EventRecorder
 	Logger    *zap.Logger
 	Clock     Clock
+	// Metrics, if set, count and time every sync.
+	Metrics *Metrics
 }
 
 // Now is c.Clock's time, or the wall clock's when c has none.

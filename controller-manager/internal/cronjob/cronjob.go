@@ -94,7 +94,7 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 			}
 		}()
 	}
-	controller.RunWorkers(ctx, c.log, c.queue, workers, c.Sync)
+	c.cc.RunWorkers(ctx, Name, c.log, c.queue, workers, c.Sync)
 }
 
 // Schedule parses the CronJob's schedule in its time zone.

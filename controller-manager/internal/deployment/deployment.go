@@ -93,7 +93,7 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	if !informer.WaitForCacheSync(ctx, c.synced...) {
 		return
 	}
-	controller.RunWorkers(ctx, c.log, c.queue, workers, c.Sync)
+	c.cc.RunWorkers(ctx, Name, c.log, c.queue, workers, c.Sync)
 }
 
 // Sync reconciles the Deployment key names.

@@ -154,7 +154,7 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	if !informer.WaitForCacheSync(ctx, c.synced...) {
 		return
 	}
-	controller.RunWorkers(ctx, c.log, c.queue, workers, c.Sync)
+	c.cc.RunWorkers(ctx, Name, c.log, c.queue, workers, c.Sync)
 }
 
 // Sync processes one object: its own deletion's propagation, then its

@@ -133,7 +133,7 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	if !informer.WaitForCacheSync(ctx, c.synced...) {
 		return
 	}
-	controller.RunWorkers(ctx, c.log, c.queue, workers, c.Sync)
+	c.cc.RunWorkers(ctx, Name, c.log, c.queue, workers, c.Sync)
 }
 
 // Finished returns the job's true Complete or Failed condition, or nil.

@@ -60,7 +60,7 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	if !informer.WaitForCacheSync(ctx, c.synced...) {
 		return
 	}
-	controller.RunWorkers(ctx, c.log, c.queue, workers, c.Sync)
+	c.cc.RunWorkers(ctx, Name, c.log, c.queue, workers, c.Sync)
 }
 
 // Sync deletes the content of the terminating namespace key names, and
