@@ -45,7 +45,7 @@ func TestDescribeGolden(t *testing.T) {
 					OwnerReferences: []*metav1.OwnerReference{{Kind: "ReplicaSet", Name: "web-6d9d", Controller: proto.Bool(true)}}},
 				Spec: &corev1.PodSpec{NodeName: "node-1", ServiceAccountName: "default",
 					Containers: []*corev1.Container{{Name: "web", Image: "nginx:1.25", Ports: []*corev1.ContainerPort{{ContainerPort: 80, Protocol: "TCP"}},
-						Env: []*corev1.EnvVar{{Name: "MODE", Value: "prod"}},
+						Env:       []*corev1.EnvVar{{Name: "MODE", Value: "prod"}},
 						Resources: &corev1.ResourceRequirements{Limits: map[string]*metav1.Quantity{"cpu": {Value: "500m"}, "memory": {Value: "128Mi"}}}}},
 					Volumes:     []*corev1.Volume{{Name: "cache", EmptyDir: &corev1.EmptyDirVolumeSource{}}},
 					Tolerations: []*corev1.Toleration{{Key: "node.kubernetes.io/not-ready", Operator: "Exists", Effect: "NoExecute", TolerationSeconds: proto.Int64(300)}}},
