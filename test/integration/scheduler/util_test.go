@@ -27,6 +27,8 @@ type schedOpts struct {
 	// config is a SchedulerConfiguration's YAML ("" for the defaults).
 	config      string
 	leaderElect bool
+	// plugins are out-of-tree plugins to register.
+	plugins []app.Option
 }
 
 // startScheduler runs the scheduler in-process against srv, as
@@ -51,7 +53,7 @@ func startScheduler(t testing.TB, srv *apiservertest.Server, so schedOpts) (stop
 		t.Fatalf("options: %v", errs)
 	}
 	o.LeaderElect = &le
-	cfg, err := o.Config()
+	cfg, err := o.Config(so.plugins...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,3 +276,5 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func clientListAll() client.ListOptions { return client.ListOptions{} }
