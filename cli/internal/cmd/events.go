@@ -94,7 +94,7 @@ func newEventsCommand(f *Factory) *cobra.Command {
 			if !watchFlag {
 				return nil
 			}
-			return watch(ctx, cs.Resource(res, ns), l.ResourceVersion, "", fieldSel, p)
+			return watch(ctx, cs.Resource(res, ns), l.ResourceVersion, "", fieldSel, p, false)
 		},
 	}
 	c.Flags().BoolVarP(&allNamespaces, "all-namespaces", "A", false, "If present, list the requested object(s) across all namespaces.")

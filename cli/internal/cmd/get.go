@@ -24,6 +24,7 @@ type getOptions struct {
 	showLabels     bool
 	ignoreNotFound bool
 	sortBy         string
+	watchEvents    bool
 }
 
 func newGetCommand(f *Factory) *cobra.Command {
@@ -55,6 +56,7 @@ func newGetCommand(f *Factory) *cobra.Command {
 	fl.StringVar(&o.fieldSelector, "field-selector", "", "Selector (field query) to filter on, supports '=', '==', and '!='.")
 	fl.BoolVarP(&o.allNamespaces, "all-namespaces", "A", false, "If present, list the requested object(s) across all namespaces.")
 	fl.BoolVarP(&o.watch, "watch", "w", false, "After listing/getting the requested object, watch for changes.")
+	fl.BoolVar(&o.watchEvents, "output-watch-events", false, "Output watch event objects when --watch or --watch-only is used. Existing objects are output as initial ADDED events.")
 	fl.BoolVar(&o.watchOnly, "watch-only", false, "Watch for changes to the requested object(s), without listing/getting first.")
 	fl.BoolVar(&o.noHeaders, "no-headers", false, "When using the default or custom-column output format, don't print headers (default print headers).")
 	fl.BoolVar(&o.showLabels, "show-labels", false, "When printing, show all labels as the last column (default hide labels column).")
@@ -143,7 +145,13 @@ func runGet(ctx context.Context, f *Factory, o *getOptions, refs []resourceRef) 
 			if printed && p.IsTable() {
 				fmt.Fprintln(f.Out)
 			}
-			if structured {
+			if o.watch && o.watchEvents {
+				for _, obj := range objs {
+					if err := p.PrintWatchEvent(string(client.Added), obj); err != nil {
+						return err
+					}
+				}
+			} else if structured {
 				for _, obj := range objs {
 					if err := p.PrintWatched(obj); err != nil {
 						return err
@@ -171,7 +179,7 @@ func runGet(ctx context.Context, f *Factory, o *getOptions, refs []resourceRef) 
 			if len(ref.names) == 1 {
 				fieldSel = joinSelectors(fieldSel, "metadata.name="+ref.names[0])
 			}
-			return watch(ctx, cs.Resource(ref.res, namespaceFor(ref.res, ns)), rv, o.selector, fieldSel, p)
+			return watch(ctx, cs.Resource(ref.res, namespaceFor(ref.res, ns)), rv, o.selector, fieldSel, p, o.watchEvents)
 		}
 	}
 	if structured {
@@ -209,7 +217,7 @@ func joinSelectors(a, b string) string {
 }
 
 // watch prints each change after rv until ctx ends.
-func watch(ctx context.Context, tc *client.Typed[scheme.Object], rv, labelSel, fieldSel string, p *printers.Printer) error {
+func watch(ctx context.Context, tc *client.Typed[scheme.Object], rv, labelSel, fieldSel string, p *printers.Printer, withEvents bool) error {
 	for {
 		w, err := tc.Watch(ctx, client.WatchOptions{ResourceVersion: rv, LabelSelector: labelSel, FieldSelector: fieldSel})
 		if err != nil {
@@ -235,7 +243,12 @@ func watch(ctx context.Context, tc *client.Typed[scheme.Object], rv, labelSel, f
 				continue
 			}
 			rv = ev.ResourceVersion
-			if err := p.PrintWatched(ev.Object); err != nil {
+			if withEvents {
+				err = p.PrintWatchEvent(string(ev.Type), ev.Object)
+			} else {
+				err = p.PrintWatched(ev.Object)
+			}
+			if err != nil {
 				return err
 			}
 		}

@@ -231,5 +231,30 @@ func (p *Printer) PrintWatched(obj scheme.Object) error {
 	return p.Print([]scheme.Object{obj}, false)
 }
 
+// PrintWatchEvent writes one watch event with --output-watch-events: a
+// table row after an EVENT cell, or {"type": ..., "object": ...} in JSON
+// and YAML; other formats print the object as PrintWatched does.
+func (p *Printer) PrintWatchEvent(eventType string, obj scheme.Object) error {
+	switch p.format {
+	case "", "wide":
+		return p.table.PrintEvent(eventType, obj)
+	case "json", "yaml":
+		v, err := objectMap(obj)
+		if err != nil {
+			return err
+		}
+		ev := map[string]any{"type": eventType, "object": v}
+		if p.format == "json" {
+			return writeJSON(p.out, ev)
+		}
+		if p.count > 0 {
+			fmt.Fprintln(p.out, "---")
+		}
+		p.count++
+		return writeYAML(p.out, ev)
+	}
+	return p.PrintWatched(obj)
+}
+
 // IsTable reports whether the printer writes a table.
 func (p *Printer) IsTable() bool { return p.table != nil }

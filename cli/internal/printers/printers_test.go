@@ -276,3 +276,24 @@ func TestSortBy(t *testing.T) {
 		t.Errorf("first by name = %q", n)
 	}
 }
+
+func TestWatchEvents(t *testing.T) {
+	var buf bytes.Buffer
+	p, _ := NewPrinter(&buf, mustResource(t, "pods"), "", TableOptions{Now: fixedNow})
+	all := pods()
+	for i, ev := range []string{"ADDED", "MODIFIED", "DELETED"} {
+		if err := p.PrintWatchEvent(ev, all[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	golden(t, "pods-watch-events", buf.String())
+
+	buf.Reset()
+	p, _ = NewPrinter(&buf, mustResource(t, "deployments"), "json", TableOptions{})
+	if err := p.PrintWatchEvent("ADDED", deployments()[0]); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(buf.String(), "{\n    \"object\": {\n        \"apiVersion\": \"apps/v1\"") || !strings.Contains(buf.String(), `"type": "ADDED"`) {
+		t.Errorf("json watch event:\n%s", buf.String())
+	}
+}

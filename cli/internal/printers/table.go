@@ -146,13 +146,28 @@ const minColumnWidth = 6
 // are aligned within one call, as kubectl's tabwriter does, and never
 // narrower than in earlier calls.
 func (p *TablePrinter) Print(objs ...scheme.Object) error {
+	return p.PrintEvent("", objs...)
+}
+
+// PrintEvent is Print for objects seen by a watch with
+// --output-watch-events: an EVENT column (ADDED, MODIFIED, DELETED) comes
+// first. eventType "" prints no such column.
+func (p *TablePrinter) PrintEvent(eventType string, objs ...scheme.Object) error {
 	var rows [][]string
 	if !p.headerPrinted && !p.opts.NoHeaders {
-		rows = append(rows, Header(p.res, p.opts))
+		h := Header(p.res, p.opts)
+		if eventType != "" {
+			h = append([]string{"EVENT"}, h...)
+		}
+		rows = append(rows, h)
 	}
 	p.headerPrinted = true
 	for _, obj := range objs {
-		rows = append(rows, Row(p.res, obj, p.opts))
+		r := Row(p.res, obj, p.opts)
+		if eventType != "" {
+			r = append([]string{eventType}, r...)
+		}
+		rows = append(rows, r)
 	}
 	return writeAligned(p.out, rows, &p.widths)
 }
