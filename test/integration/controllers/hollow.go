@@ -24,6 +24,10 @@ import (
 // or "Succeeded", once it has been running.
 const ResultAnnotation = "hollow.gantry.dev/result"
 
+// NotReadyAnnotation "true" on a pod keeps it Running but never Ready
+// (a failing readiness probe).
+const NotReadyAnnotation = "hollow.gantry.dev/not-ready"
+
 // HollowOptions tune the hollow nodes.
 type HollowOptions struct {
 	// Nodes is how many nodes to register (default 3).
@@ -267,14 +271,18 @@ func (h *Hollow) sync(ctx context.Context, key string) error {
 		st.HostIp = "127.0.1." + strconv.Itoa(indexOf(h.names, node)+1)
 		st.HostIps = []*corev1.HostIP{{Ip: st.HostIp}}
 		st.StartTime = now
+		ready := "True"
+		if m.GetAnnotations()[NotReadyAnnotation] == "true" {
+			ready = "False"
+		}
 		st.Conditions = []*corev1.PodCondition{
 			{Type: "PodScheduled", Status: "True", LastTransitionTime: now},
 			{Type: "Initialized", Status: "True", LastTransitionTime: now},
-			{Type: "ContainersReady", Status: "True", LastTransitionTime: now},
-			{Type: "Ready", Status: "True", LastTransitionTime: now},
+			{Type: "ContainersReady", Status: ready, LastTransitionTime: now},
+			{Type: "Ready", Status: ready, LastTransitionTime: now},
 		}
 		for _, c := range up.GetSpec().GetContainers() {
-			st.ContainerStatuses = append(st.ContainerStatuses, &corev1.ContainerStatus{Name: c.GetName(), Image: c.GetImage(), Ready: true,
+			st.ContainerStatuses = append(st.ContainerStatuses, &corev1.ContainerStatus{Name: c.GetName(), Image: c.GetImage(), Ready: ready == "True",
 				Started: ptr.To(true), State: &corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}})
 		}
 	} else {
