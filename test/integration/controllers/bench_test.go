@@ -18,10 +18,10 @@ import (
 	"github.com/gantryhq/gantry/apiserver/apiservertest"
 	"github.com/gantryhq/gantry/client"
 	"github.com/gantryhq/gantry/client/informer"
-	"github.com/gantryhq/gantry/test/integration/framework"
 	appsv1 "github.com/gantryhq/gantry/proto/gantry/apps/v1"
 	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
 	metav1 "github.com/gantryhq/gantry/proto/gantry/meta/v1"
+	"github.com/gantryhq/gantry/test/integration/framework"
 )
 
 // controllerManagerBinary returns $CONTROLLER_MANAGER_BIN or builds the
