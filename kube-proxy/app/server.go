@@ -56,9 +56,9 @@ type Config struct {
 	Options  *Options
 	Logger   *zap.Logger
 	Hostname string
-	// IPTables, when set, replaces the host's iptables (tests run it in a
-	// network namespace).
-	IPTables iptables.Interface
+	// NetNS, when set, runs every iptables command inside that network
+	// namespace (ip netns exec) instead of the host's: tests use it.
+	NetNS string
 	// Ready, when set, is called with the bound health and metrics
 	// addresses once they listen.
 	Ready func(healthz, metrics net.Addr)
@@ -91,16 +91,12 @@ func (c *Config) Complete() CompletedConfig {
 // Run runs kube-proxy until ctx ends (or, with --cleanup, cleans up).
 func Run(ctx context.Context, cfg CompletedConfig) error {
 	o, logger := cfg.Options, cfg.Logger
-	ipt := cfg.IPTables
-	if ipt == nil {
-		r, err := iptables.New("")
-		if err != nil {
-			return err
-		}
-		defer r.Close()
-		logger.Info("iptables", zap.String("version", r.Version()))
-		ipt = r
+	ipt, err := iptables.New(cfg.NetNS, iptables.BackendDefault)
+	if err != nil {
+		return err
 	}
+	defer ipt.Close()
+	logger.Info("iptables", zap.String("version", ipt.Version()), zap.String("netns", cfg.NetNS))
 	if o.Cleanup {
 		if err := proxier.Cleanup(ctx, ipt); err != nil {
 			return fmt.Errorf("cleanup: %w", err)

@@ -42,17 +42,37 @@ type Interface interface {
 // Runner is the real Interface.
 type Runner struct {
 	prefix []string
+	// suffix picks the backend's commands: "", "-legacy" or "-nft".
+	suffix string
 	ipt    *goipt.IPTables
 	tmp    string
 }
 
 var _ Interface = (*Runner)(nil)
 
-// New returns a Runner. With a netns name, every command runs inside that
-// network namespace through `ip netns exec`.
-func New(netns string) (*Runner, error) {
+// Backends of iptables: the system's default (the `iptables` alternative),
+// or one named.
+const (
+	BackendDefault = ""
+	BackendLegacy  = "legacy"
+	BackendNFT     = "nft"
+)
+
+// New returns a Runner for a backend. With a netns name, every command runs
+// inside that network namespace through `ip netns exec`.
+func New(netns, backend string) (*Runner, error) {
 	r := &Runner{}
+	switch backend {
+	case BackendDefault:
+	case BackendLegacy, BackendNFT:
+		r.suffix = "-" + backend
+	default:
+		return nil, fmt.Errorf("unknown iptables backend %q", backend)
+	}
 	path := ""
+	if r.suffix != "" {
+		path = "iptables" + r.suffix
+	}
 	if netns != "" {
 		r.prefix = []string{"ip", "netns", "exec", netns}
 		dir, err := os.MkdirTemp("", "gantry-iptables-")
@@ -61,7 +81,7 @@ func New(netns string) (*Runner, error) {
 		}
 		r.tmp = dir
 		path = filepath.Join(dir, "iptables")
-		script := fmt.Sprintf("#!/bin/sh\nexec ip netns exec %s iptables \"$@\"\n", netns)
+		script := fmt.Sprintf("#!/bin/sh\nexec ip netns exec %s iptables%s \"$@\"\n", netns, r.suffix)
 		if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
 			r.Close()
 			return nil, err
@@ -90,7 +110,7 @@ func (r *Runner) Close() {
 // Version is `iptables --version`, which names the backend (nf_tables or
 // legacy).
 func (r *Runner) Version() string {
-	out, _ := r.command(context.Background(), "iptables", "--version").Output()
+	out, _ := r.command(context.Background(), "iptables"+r.suffix, "--version").Output()
 	return strings.TrimSpace(string(out))
 }
 
@@ -101,7 +121,7 @@ func (r *Runner) command(ctx context.Context, name string, args ...string) *exec
 
 // Restore implements Interface.
 func (r *Runner) Restore(ctx context.Context, data []byte) error {
-	cmd := r.command(ctx, "iptables-restore", "--noflush", "--counters", "-w", "5")
+	cmd := r.command(ctx, "iptables"+r.suffix+"-restore", "--noflush", "--counters", "-w", "5")
 	cmd.Stdin = bytes.NewReader(data)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -113,7 +133,7 @@ func (r *Runner) Restore(ctx context.Context, data []byte) error {
 
 // Save implements Interface.
 func (r *Runner) Save(ctx context.Context, table string) ([]byte, error) {
-	cmd := r.command(ctx, "iptables-save", "-t", table)
+	cmd := r.command(ctx, "iptables"+r.suffix+"-save", "-t", table)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -203,7 +203,7 @@ func count(lines []string) map[string]int {
 // test makes, with pods on a bridge and an outside client.
 func TestNetns(t *testing.T) {
 	tp := newTopology(t, "p1", "p2", "p3")
-	ipt, err := iptables.New(tp.node)
+	ipt, err := iptables.New(tp.node, os.Getenv("GANTRY_IPTABLES"))
 	if err != nil {
 		t.Fatal(err)
 	}

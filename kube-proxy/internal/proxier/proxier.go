@@ -53,6 +53,9 @@ type Proxier struct {
 	lastFull time.Time
 	lastOK   time.Time
 	pending  time.Time
+	// top holds the top-level chains as last written, "table/chain" ->
+	// rules; a partial sync rewrites only those that differ.
+	top map[string]string
 }
 
 // New returns a Proxier writing through ipt. metrics may be nil.
@@ -62,7 +65,7 @@ func New(ipt iptables.Interface, opts Options, metrics *Metrics, logger *zap.Log
 		FullSyncPeriod: DefaultFullSyncPeriod, Now: time.Now,
 		services: map[string]*corev1.Service{}, endpoints: map[string]*corev1.Endpoints{},
 		dirty: map[string]bool{}, rules: map[string]*serviceRules{}, written: map[string]bool{},
-		needFull: true, needSave: true,
+		needFull: true, needSave: true, top: map[string]string{},
 	}
 }
 
@@ -153,12 +156,14 @@ func (p *Proxier) Sync(ctx context.Context) (err error) {
 	p.mu.Lock()
 	dirty := p.dirty
 	p.dirty = map[string]bool{}
-	data, desired, counts := p.render(full, dirty, existing)
+	data, desired, top, counts := p.render(full, dirty, existing)
 	pendingSince := p.pending
 	p.pending = time.Time{}
 	p.mu.Unlock()
 
-	err = p.ipt.Restore(ctx, data)
+	if len(data) > 0 {
+		err = p.ipt.Restore(ctx, data)
+	}
 	if err == nil && full {
 		err = p.ensureJumps()
 	}
@@ -171,6 +176,7 @@ func (p *Proxier) Sync(ctx context.Context) (err error) {
 			p.dirty[k] = true
 		}
 		p.needFull, p.needSave = true, true
+		p.top = map[string]string{}
 		if p.pending.IsZero() {
 			p.pending = pendingSince
 		}
@@ -180,6 +186,7 @@ func (p *Proxier) Sync(ctx context.Context) (err error) {
 		return fmt.Errorf("sync proxy rules: %w", err)
 	}
 	p.written = desired
+	p.top = top
 	if full {
 		p.needFull, p.needSave = false, false
 		p.lastFull = start
@@ -200,8 +207,10 @@ func (p *Proxier) Sync(ctx context.Context) (err error) {
 	return nil
 }
 
-// render builds the restore input. It must be called with mu held.
-func (p *Proxier) render(full bool, dirty, existing map[string]bool) ([]byte, map[string]bool, [2]int) {
+// render builds the restore input. It must be called with mu held. It
+// returns the input, the per-service chains that will exist, the top-level
+// chains' rules and the number of rules by table (nat, filter).
+func (p *Proxier) render(full bool, dirty, existing map[string]bool) ([]byte, map[string]bool, map[string]string, [2]int) {
 	rebuild := dirty
 	if full {
 		rebuild = map[string]bool{}
@@ -221,37 +230,73 @@ func (p *Proxier) render(full bool, dirty, existing map[string]bool) ([]byte, ma
 		p.rules[k] = buildServiceRules(svc, p.endpoints[k], p.opts)
 	}
 	keys := slices.Sorted(maps.Keys(p.rules))
-
-	var buf bytes.Buffer
 	var counts [2]int
-	// filter
-	buf.WriteString("*filter\n")
-	for _, c := range []string{chainServices, chainExternalServices, chainForward} {
-		buf.WriteString(":" + c + " - [0:0]\n")
-	}
+
+	// The top-level chains' rules, each compared with what was written.
 	var w ruleWriter
 	counts[1] += writeFixedFilter(&w)
-	buf.WriteString(w.take())
+	filterForward := w.take()
+	var fs, fe, ns, np strings.Builder
 	for _, k := range keys {
-		buf.WriteString(p.rules[k].filterServices)
+		r := p.rules[k]
+		fs.WriteString(r.filterServices)
+		fe.WriteString(r.filterExternal)
+		ns.WriteString(r.natServices)
+		np.WriteString(r.natNodePorts)
+		counts[0] += r.natCount
+		counts[1] += r.filterCount
 	}
-	for _, k := range keys {
-		buf.WriteString(p.rules[k].filterExternal)
-		counts[1] += p.rules[k].filterCount
+	counts[0] += writeFixedNAT(&w, p.opts)
+	natFixed := w.take()
+	ns.WriteString(nodePortsJump)
+	counts[0]++
+	top := map[string]string{
+		"filter/" + chainServices:         fs.String(),
+		"filter/" + chainExternalServices: fe.String(),
+		"filter/" + chainForward:          filterForward,
+		"nat/" + chainServices:            ns.String(),
+		"nat/" + chainNodePorts:           np.String(),
+		"nat/" + chainMarkMasq + "+" + chainPostrouting: natFixed,
 	}
-	buf.WriteString("COMMIT\n")
+	changed := func(k string) bool { v, ok := p.top[k]; return full || !ok || v != top[k] }
 
-	// nat: declare the top-level chains and those rewritten.
-	buf.WriteString("*nat\n")
-	for _, c := range []string{chainServices, chainNodePorts, chainPostrouting, chainMarkMasq} {
-		buf.WriteString(":" + c + " - [0:0]\n")
+	var buf bytes.Buffer
+	filterChains := []string{chainServices, chainExternalServices, chainForward}
+	var filterOut []string
+	for _, c := range filterChains {
+		if changed("filter/" + c) {
+			filterOut = append(filterOut, c)
+		}
+	}
+	if len(filterOut) > 0 {
+		buf.WriteString("*filter\n")
+		for _, c := range filterOut {
+			buf.WriteString(":" + c + " - [0:0]\n")
+		}
+		for _, c := range filterOut {
+			buf.WriteString(top["filter/"+c])
+		}
+		buf.WriteString("COMMIT\n")
+	}
+
+	// nat: the top-level chains that changed, the rewritten service chains
+	// and the stale ones.
+	var natOut []string
+	for _, c := range []string{chainServices, chainNodePorts} {
+		if changed("nat/" + c) {
+			natOut = append(natOut, c)
+		}
+	}
+	if changed("nat/" + chainMarkMasq + "+" + chainPostrouting) {
+		natOut = append(natOut, chainPostrouting, chainMarkMasq)
 	}
 	desired := make(map[string]bool, len(p.written))
+	var rewrite []chain
 	for _, k := range keys {
 		for _, c := range p.rules[k].chains {
 			desired[c.name] = true
 			if full || rebuild[k] {
-				buf.WriteString(":" + c.name + " - [0:0]\n")
+				rewrite = append(rewrite, c)
 			}
 		}
 	}
@@ -267,33 +312,34 @@ func (p *Proxier) render(full bool, dirty, existing map[string]bool) ([]byte, ma
 		}
 	}
 	slices.Sort(stale)
-	for _, c := range stale {
-		buf.WriteString(":" + c + " - [0:0]\n")
-	}
-	counts[0] += writeFixedNAT(&w, p.opts)
-	buf.WriteString(w.take())
-	for _, k := range keys {
-		buf.WriteString(p.rules[k].natServices)
-		counts[0] += p.rules[k].natCount
-	}
-	buf.WriteString(nodePortsJump)
-	counts[0]++
-	for _, k := range keys {
-		buf.WriteString(p.rules[k].natNodePorts)
-	}
-	for _, k := range keys {
-		if !full && !rebuild[k] {
-			continue
+	if len(natOut)+len(rewrite)+len(stale) > 0 {
+		buf.WriteString("*nat\n")
+		for _, c := range natOut {
+			buf.WriteString(":" + c + " - [0:0]\n")
 		}
-		for _, c := range p.rules[k].chains {
+		for _, c := range rewrite {
+			buf.WriteString(":" + c.name + " - [0:0]\n")
+		}
+		for _, c := range stale {
+			buf.WriteString(":" + c + " - [0:0]\n")
+		}
+		if slices.Contains(natOut, chainMarkMasq) {
+			buf.WriteString(natFixed)
+		}
+		for _, c := range []string{chainServices, chainNodePorts} {
+			if slices.Contains(natOut, c) {
+				buf.WriteString(top["nat/"+c])
+			}
+		}
+		for _, c := range rewrite {
 			buf.WriteString(c.rules)
 		}
+		for _, c := range stale {
+			buf.WriteString("-X " + c + "\n")
+		}
+		buf.WriteString("COMMIT\n")
 	}
-	for _, c := range stale {
-		buf.WriteString("-X " + c + "\n")
-	}
-	buf.WriteString("COMMIT\n")
-	return buf.Bytes(), desired, counts
+	return buf.Bytes(), desired, top, counts
 }
 
 // existingChains lists the per-service nat chains in the kernel.
