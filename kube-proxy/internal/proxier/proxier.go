@@ -251,11 +251,11 @@ func (p *Proxier) render(full bool, dirty, existing map[string]bool) ([]byte, ma
 	ns.WriteString(nodePortsJump)
 	counts[0]++
 	top := map[string]string{
-		"filter/" + chainServices:         fs.String(),
-		"filter/" + chainExternalServices: fe.String(),
-		"filter/" + chainForward:          filterForward,
-		"nat/" + chainServices:            ns.String(),
-		"nat/" + chainNodePorts:           np.String(),
+		"filter/" + chainServices:                       fs.String(),
+		"filter/" + chainExternalServices:               fe.String(),
+		"filter/" + chainForward:                        filterForward,
+		"nat/" + chainServices:                          ns.String(),
+		"nat/" + chainNodePorts:                         np.String(),
 		"nat/" + chainMarkMasq + "+" + chainPostrouting: natFixed,
 	}
 	changed := func(k string) bool { v, ok := p.top[k]; return full || !ok || v != top[k] }
