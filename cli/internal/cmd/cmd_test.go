@@ -151,3 +151,38 @@ func TestCompletion(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigEditing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config")
+	if err := config.Write(path, config.NewFile("local", config.Cluster{Server: "https://127.0.0.1:6443"}, config.User{}, "")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(config.EnvVar, path)
+	steps := []struct {
+		args []string
+		out  string
+	}{
+		{[]string{"config", "set-cluster", "prod", "--server=https://10.0.0.1:6443", "--insecure-skip-tls-verify"}, "Cluster \"prod\" set.\n"},
+		{[]string{"config", "set-credentials", "ops", "--token=t0k"}, "User \"ops\" set.\n"},
+		{[]string{"config", "set-context", "prod", "--cluster=prod", "--user=ops", "--namespace=web"}, "Context \"prod\" created.\n"},
+		{[]string{"config", "rename-context", "prod", "production"}, "Context \"prod\" renamed to \"production\".\n"},
+		{[]string{"config", "get-clusters"}, "NAME\nlocal\nprod\n"},
+		{[]string{"config", "get-users"}, "NAME\nlocal\nops\n"},
+		{[]string{"config", "use-context", "production"}, "Switched to context \"production\".\n"},
+		{[]string{"config", "current-context"}, "production\n"},
+		{[]string{"config", "delete-context", "local"}, "deleted context local from " + path + "\n"},
+	}
+	for _, s := range steps {
+		out, errOut, code := run(t, s.args...)
+		if code != 0 || out != s.out {
+			t.Errorf("%v: code %d\n got %q\nwant %q\nstderr %q", s.args, code, out, s.out, errOut)
+		}
+	}
+	cfg, err := config.Open(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Server != "10.0.0.1:6443" || cfg.BearerToken != "t0k" || cfg.Namespace != "web" || cfg.Context != "production" {
+		t.Errorf("resolved config: %+v", cfg)
+	}
+}

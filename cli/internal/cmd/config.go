@@ -21,7 +21,9 @@ func newConfigCommand(f *Factory) *cobra.Command {
 			"The file is --kubeconfig if given, else $" + config.EnvVar + ", else ~/.gantry/config.",
 	}
 	c.AddCommand(newConfigViewCommand(f), newConfigGetContextsCommand(f), newConfigCurrentContextCommand(f),
-		newConfigUseContextCommand(f), newConfigSetContextCommand(f))
+		newConfigUseContextCommand(f), newConfigSetContextCommand(f), newConfigGetClustersCommand(f),
+		newConfigGetUsersCommand(f), newConfigDeleteContextCommand(f), newConfigRenameContextCommand(f),
+		newConfigSetClusterCommand(f), newConfigSetCredentialsCommand(f))
 	return c
 }
 

@@ -153,6 +153,7 @@ func NewRootCommand(streams Streams) (*cobra.Command, *Factory) {
 		newExposeCommand(f),
 		newDiffCommand(f),
 		newEditCommand(f),
+		newExplainCommand(f),
 		newConfigCommand(f),
 		newCompletionCommand(f),
 	)
