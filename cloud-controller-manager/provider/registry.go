@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/spf13/pflag"
@@ -101,7 +102,7 @@ func (r *Registry) New(ctx context.Context, name string, cfg Config) (Interface,
 	reg, ok := r.regs[name]
 	r.mu.Unlock()
 	if !ok {
-		return nil, fmt.Errorf("unknown cloud provider %q (registered: %v)", name, r.Names())
+		return nil, fmt.Errorf("unknown cloud provider %q (registered: %s)", name, strings.Join(r.Names(), ", "))
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
