@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/types/known/timestamppb"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/gantryhq/gantry/cli/internal/printers"
 	"github.com/gantryhq/gantry/client"
@@ -113,7 +114,16 @@ func runDescribe(ctx context.Context, f *Factory, refs []resourceRef, selector s
 					return err
 				}
 			}
-			if err := describe(f.Out, ref.res, obj, events, f.Now()); err != nil {
+			var pods []*corev1.Pod
+			if n, ok := obj.(*corev1.Node); ok {
+				l, err := cs.Pods("").ListAll(ctx, client.ListOptions{Limit: 500,
+					FieldSelector: "spec.nodeName=" + n.GetMetadata().GetName() + ",status.phase!=Succeeded,status.phase!=Failed"})
+				if err != nil {
+					return err
+				}
+				pods = l.Items
+			}
+			if err := describe(f.Out, ref.res, obj, events, f.Now(), pods...); err != nil {
 				return err
 			}
 		}
@@ -171,6 +181,8 @@ func newDescribeWriter(out io.Writer) *tabwriter.Writer {
 type describer struct {
 	w   io.Writer
 	now time.Time
+	// nodePods are the pods on the node being described.
+	nodePods []*corev1.Pod
 }
 
 func (d *describer) line(level int, format string, args ...any) {
@@ -420,9 +432,9 @@ func boolWord(b bool) string {
 }
 
 // describe writes obj's description and its events.
-func describe(out io.Writer, res *scheme.Resource, obj scheme.Object, events []*corev1.Event, now time.Time) error {
+func describe(out io.Writer, res *scheme.Resource, obj scheme.Object, events []*corev1.Event, now time.Time, nodePods ...*corev1.Pod) error {
 	w := newDescribeWriter(out)
-	d := &describer{w: w, now: now}
+	d := &describer{w: w, now: now, nodePods: nodePods}
 	switch o := obj.(type) {
 	case *corev1.Pod:
 		describePod(d, o)
@@ -757,4 +769,72 @@ func describeNode(d *describer, n *corev1.Node) {
 	if sp.GetProviderId() != "" {
 		d.kv(0, "ProviderID", sp.GetProviderId())
 	}
+	d.nodeResources(st.GetAllocatable(), st.GetCapacity())
+}
+
+// nodeResources writes the Non-terminated Pods and Allocated resources
+// sections of a node: each pod's requests and limits, and their sums, as
+// shares of what the node can allocate.
+func (d *describer) nodeResources(allocatable, capacity map[string]*metav1.Quantity) {
+	if len(allocatable) == 0 {
+		allocatable = capacity
+	}
+	alloc := func(name string) resource.Quantity {
+		if q, ok := allocatable[name]; ok {
+			if v, err := resource.ParseQuantity(q.GetValue()); err == nil {
+				return v
+			}
+		}
+		return resource.Quantity{}
+	}
+	share := func(q resource.Quantity, name string) string {
+		total := alloc(name)
+		pct := int64(0)
+		if total.MilliValue() > 0 {
+			pct = q.MilliValue() * 100 / total.MilliValue()
+		}
+		return fmt.Sprintf("%s (%d%%)", q.String(), pct)
+	}
+	sum := func(p *corev1.Pod, limits bool, name string) resource.Quantity {
+		var total resource.Quantity
+		for _, c := range p.GetSpec().GetContainers() {
+			m := c.GetResources().GetRequests()
+			if limits {
+				m = c.GetResources().GetLimits()
+			}
+			if q, ok := m[name]; ok {
+				if v, err := resource.ParseQuantity(q.GetValue()); err == nil {
+					total.Add(v)
+				}
+			}
+		}
+		return total
+	}
+	pods := append([]*corev1.Pod(nil), d.nodePods...)
+	sort.Slice(pods, func(i, j int) bool {
+		a, b := pods[i].GetMetadata(), pods[j].GetMetadata()
+		return a.GetNamespace()+"/"+a.GetName() < b.GetNamespace()+"/"+b.GetName()
+	})
+	d.kv(0, "Non-terminated Pods", fmt.Sprintf("(%d in total)", len(pods)))
+	if len(pods) > 0 {
+		d.line(1, "Namespace\tName\tCPU Requests\tCPU Limits\tMemory Requests\tMemory Limits\tAge")
+		d.line(1, "---------\t----\t------------\t----------\t---------------\t-------------\t---")
+	}
+	var reqCPU, limCPU, reqMem, limMem resource.Quantity
+	for _, p := range pods {
+		rc, lc, rm, lm := sum(p, false, "cpu"), sum(p, true, "cpu"), sum(p, false, "memory"), sum(p, true, "memory")
+		reqCPU.Add(rc)
+		limCPU.Add(lc)
+		reqMem.Add(rm)
+		limMem.Add(lm)
+		d.line(1, "%s\t%s\t%s\t%s\t%s\t%s\t%s", p.GetMetadata().GetNamespace(), p.GetMetadata().GetName(),
+			share(rc, "cpu"), share(lc, "cpu"), share(rm, "memory"), share(lm, "memory"),
+			printers.Age(p.GetMetadata().GetCreationTimestamp(), d.now))
+	}
+	d.line(0, "Allocated resources:")
+	d.line(1, "(Total limits may be over 100 percent, i.e., overcommitted.)")
+	d.line(1, "Resource\tRequests\tLimits")
+	d.line(1, "--------\t--------\t------")
+	d.line(1, "cpu\t%s\t%s", share(reqCPU, "cpu"), share(limCPU, "cpu"))
+	d.line(1, "memory\t%s\t%s", share(reqMem, "memory"), share(limMem, "memory"))
 }

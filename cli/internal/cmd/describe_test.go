@@ -36,6 +36,7 @@ func TestDescribeGolden(t *testing.T) {
 		name   string
 		obj    scheme.Object
 		events []*corev1.Event
+		pods   []*corev1.Pod
 	}{
 		{
 			name: "pod",
@@ -86,6 +87,16 @@ func TestDescribeGolden(t *testing.T) {
 					Capacity:   map[string]*metav1.Quantity{"cpu": {Value: "4"}, "memory": {Value: "16Gi"}, "pods": {Value: "110"}},
 					NodeInfo:   &corev1.NodeSystemInfo{KubeletVersion: "v0.1.0", OsImage: "Debian GNU/Linux 12", OperatingSystem: "linux", Architecture: "amd64", ContainerRuntimeVersion: "docker://24.0.7"}},
 			},
+			pods: []*corev1.Pod{
+				{Metadata: &metav1.ObjectMeta{Name: "web-1", Namespace: "default", CreationTimestamp: ago(5 * time.Minute)},
+					Spec: &corev1.PodSpec{Containers: []*corev1.Container{
+						{Name: "app", Resources: &corev1.ResourceRequirements{
+							Requests: map[string]*metav1.Quantity{"cpu": {Value: "250m"}, "memory": {Value: "64Mi"}},
+							Limits:   map[string]*metav1.Quantity{"cpu": {Value: "1"}, "memory": {Value: "128Mi"}}}},
+						{Name: "sidecar", Resources: &corev1.ResourceRequirements{Requests: map[string]*metav1.Quantity{"cpu": {Value: "0.5"}}}}}}},
+				{Metadata: &metav1.ObjectMeta{Name: "idle", Namespace: "kube-system", CreationTimestamp: ago(2 * time.Hour)},
+					Spec: &corev1.PodSpec{Containers: []*corev1.Container{{Name: "pause"}}}},
+			},
 		},
 		{
 			name: "service",
@@ -115,7 +126,7 @@ func TestDescribeGolden(t *testing.T) {
 				t.Fatal("not a kind")
 			}
 			var buf bytes.Buffer
-			if err := describe(&buf, res, tt.obj, tt.events, describeNow); err != nil {
+			if err := describe(&buf, res, tt.obj, tt.events, describeNow, tt.pods...); err != nil {
 				t.Fatal(err)
 			}
 			path := filepath.Join("testdata", "describe-"+tt.name+".golden")
