@@ -20,6 +20,7 @@ import (
 	"github.com/gantryhq/gantry/client"
 	"github.com/gantryhq/gantry/client/config"
 	"github.com/gantryhq/gantry/client/daemon"
+	"github.com/gantryhq/gantry/client/record"
 	"github.com/gantryhq/gantry/kubelet/internal/kubelet"
 	"github.com/gantryhq/gantry/kubelet/internal/runtime"
 	"github.com/gantryhq/gantry/kubelet/internal/runtime/docker"
@@ -147,6 +148,9 @@ func Run(ctx context.Context, cfg CompletedConfig) error {
 		log.Warn("no --client-ca-file: the kubelet's gRPC API (logs, exec) is off")
 	}
 
+	rec := record.New(cfg.Client, record.Options{Component: "kubelet", Host: o.NodeName, Logger: log.Named("events")})
+	go rec.Run(ctx)
+
 	readyCh := make(chan struct{})
 	k, err := kubelet.New(kubelet.Config{
 		NodeName:                  o.NodeName,
@@ -171,6 +175,7 @@ func Run(ctx context.Context, cfg CompletedConfig) error {
 		ResyncInterval:            o.ResyncInterval,
 		ImagePullFallbackLocal:    o.ImagePullFallbackLocal,
 		Ready:                     func() { close(readyCh) },
+		Recorder:                  rec,
 	})
 	if err != nil {
 		return err

@@ -12,6 +12,8 @@ import (
 
 	"github.com/gantryhq/gantry/client"
 	"github.com/gantryhq/gantry/client/informer"
+	"github.com/gantryhq/gantry/client/record"
+	"github.com/gantryhq/gantry/client/scheme"
 	"github.com/gantryhq/gantry/kubelet/internal/runtime"
 	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
 )
@@ -67,6 +69,9 @@ type Config struct {
 	// Ready, if set, is called once the node is registered and the pod
 	// cache synced.
 	Ready func()
+	// Recorder records the pods' events (Pulled, Started, Killing,
+	// BackOff, Unhealthy, ...); nil records none.
+	Recorder record.EventRecorder
 }
 
 func (c *Config) setDefaults() {
@@ -86,6 +91,9 @@ func (c *Config) setDefaults() {
 	def(&c.ResyncInterval, 30*time.Second)
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
+	}
+	if c.Recorder == nil {
+		c.Recorder = nopRecorder{}
 	}
 	if c.Version == "" {
 		c.Version = "v0.0.0-dev"
@@ -163,6 +171,7 @@ func New(cfg Config) (*Kubelet, error) {
 func (k *Kubelet) Run(ctx context.Context) error {
 	k.workers = newPodWorkers(ctx, k.syncPod, k.log)
 	k.prober = newProber(ctx, k.rt, k.workers.enqueue, k.log.Named("prober"))
+	k.prober.rec = k.cfg.Recorder
 	defer k.workers.wait()
 
 	if err := k.registerNode(ctx); err != nil {
@@ -226,7 +235,7 @@ func (k *Kubelet) resync(ctx context.Context) {
 		k.mu.Lock()
 		_, known := k.pods[p.UID]
 		k.mu.Unlock()
-		if !known {
+		if !known && p.UID != "" {
 			k.workers.enqueue(p.UID)
 		}
 	}
@@ -242,7 +251,9 @@ func (k *Kubelet) runtimeEvents(ctx context.Context) {
 			if !ok {
 				return
 			}
-			k.workers.enqueue(uid)
+			if uid != "" {
+				k.workers.enqueue(uid)
+			}
 		}
 	}
 }
@@ -283,3 +294,8 @@ func (k *Kubelet) Pod(namespace, name string) (*corev1.Pod, error) {
 
 // Runtime is the kubelet's runtime.
 func (k *Kubelet) Runtime() runtime.Runtime { return k.rt }
+
+type nopRecorder struct{}
+
+func (nopRecorder) Event(scheme.Object, string, string, string)          {}
+func (nopRecorder) Eventf(scheme.Object, string, string, string, ...any) {}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gantryhq/gantry/client"
 	"github.com/gantryhq/gantry/client/clienttest"
+	"github.com/gantryhq/gantry/client/scheme"
 	"github.com/gantryhq/gantry/kubelet/internal/runtime"
 	"github.com/gantryhq/gantry/kubelet/internal/runtime/fake"
 	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
@@ -61,7 +62,30 @@ func execProbe(cmd ...string) *corev1.Probe {
 	return &corev1.Probe{Exec: &corev1.ExecAction{Command: cmd}, PeriodSeconds: 1, TimeoutSeconds: 1, SuccessThreshold: 1, FailureThreshold: 1}
 }
 
+// events records the reasons of the events the kubelet records.
+type events struct {
+	mu      sync.Mutex
+	reasons []string
+}
+
+func (e *events) Event(_ scheme.Object, _, reason, _ string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.reasons = append(e.reasons, reason)
+}
+
+func (e *events) Eventf(o scheme.Object, typ, reason, _ string, _ ...any) {
+	e.Event(o, typ, reason, "")
+}
+
+func (e *events) has(reason string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Contains(e.reasons, reason)
+}
+
 type harness struct {
+	events *events
 	t      *testing.T
 	cs     *client.Clientset
 	srv    *clienttest.Server
@@ -109,7 +133,12 @@ func startHarness(t *testing.T, rt *fake.Runtime, objs ...*corev1.Pod) *harness 
 
 func (h *harness) run() {
 	h.t.Helper()
-	k, err := New(testConfig(h.t, h.cs, h.rt))
+	cfg := testConfig(h.t, h.cs, h.rt)
+	if h.events == nil {
+		h.events = &events{}
+	}
+	cfg.Recorder = h.events
+	k, err := New(cfg)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -261,6 +290,9 @@ func TestPodRuns(t *testing.T) {
 	cs := st.GetContainerStatuses()[0]
 	if cs.GetState().GetRunning() == nil || !cs.GetReady() || !cs.GetStarted() || !strings.HasPrefix(cs.GetContainerId(), "fake://") {
 		t.Errorf("container status = %v", cs)
+	}
+	if !h.events.has("Started") || !h.events.has("Pulled") {
+		t.Errorf("events: %v", h.events.reasons)
 	}
 	// A pod on another node is not this kubelet's.
 	other := makePod("elsewhere").obj()
@@ -555,5 +587,24 @@ func TestOrphansRemovedAndRestartAdopts(t *testing.T) {
 	p, _ := h.cs.Pods("default").Get(context.Background(), "keep")
 	if p.GetStatus().GetPhase() != "Running" || p.GetStatus().GetContainerStatuses()[0].GetRestartCount() != 0 {
 		t.Errorf("status after restart = %v", p.GetStatus())
+	}
+}
+
+func TestActiveDeadline(t *testing.T) {
+	h := startHarness(t, nil)
+	p := makePod("deadline").obj()
+	p.Spec.ActiveDeadlineSeconds = proto.Int64(1)
+	h.create(p)
+	h.waitPod("deadline", "Running", phaseIs("Running"))
+	got := h.waitPod("deadline", "Failed", phaseIs("Failed"))
+	if got.GetStatus().GetReason() != "DeadlineExceeded" || condition(got, "Ready") != "False" {
+		t.Errorf("status = %v", got.GetStatus())
+	}
+	st, _ := h.rt.PodStatus(context.Background(), got.GetMetadata().GetUid())
+	if st.Running() {
+		t.Error("containers still run past the deadline")
+	}
+	if !h.events.has("DeadlineExceeded") {
+		t.Errorf("events: %v", h.events.reasons)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/gantryhq/gantry/client/record"
 	"github.com/gantryhq/gantry/kubelet/internal/runtime"
 	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
 )
@@ -44,6 +46,8 @@ type prober struct {
 	onChange func(uid string)
 	log      *zap.Logger
 	ctx      context.Context
+
+	rec record.EventRecorder
 
 	mu      sync.Mutex
 	workers map[probeKey]*probeWorker
@@ -157,18 +161,21 @@ func (p *prober) removePod(uid string) {
 	}
 }
 
-func (p *prober) set(key probeKey, ok bool) {
+// set records a probe's result; it reports whether the result changed.
+func (p *prober) set(key probeKey, ok bool) bool {
 	p.mu.Lock()
 	old, known := p.results[key]
 	if _, live := p.workers[key]; !live {
 		p.mu.Unlock()
-		return
+		return false
 	}
 	p.results[key] = ok
 	p.mu.Unlock()
 	if !known || old != ok {
 		p.onChange(key.uid)
+		return true
 	}
+	return false
 }
 
 func (p *prober) run(ctx context.Context, key probeKey, pod *corev1.Pod, c *corev1.Container, podIP string, startedAt time.Time) {
@@ -215,7 +222,10 @@ func (p *prober) run(ctx context.Context, key probeKey, pod *corev1.Pod, c *core
 				p.log.Debug("probe failed", zap.String("pod", pod.GetMetadata().GetNamespace()+"/"+pod.GetMetadata().GetName()),
 					zap.String("container", c.GetName()), zap.Stringer("probe", key.kind), zap.Error(err))
 				if failures >= failureThreshold {
-					p.set(key, false)
+					if p.set(key, false) && p.rec != nil {
+						p.rec.Eventf(pod, record.Warning, "Unhealthy", "%s probe failed: %v",
+							strings.ToUpper(key.kind.String()[:1])+key.kind.String()[1:], err)
+					}
 				}
 			}
 		}

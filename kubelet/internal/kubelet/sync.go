@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/gantryhq/gantry/client"
+	"github.com/gantryhq/gantry/client/record"
 	"github.com/gantryhq/gantry/kubelet/internal/runtime"
 	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
 )
@@ -103,11 +104,21 @@ func (k *Kubelet) syncPod(ctx context.Context, uid string) (time.Duration, bool,
 		return 0, false, nil
 	}
 
+	var deadlineIn time.Duration
+	if ad := pod.GetSpec().ActiveDeadlineSeconds; ad != nil && pod.GetStatus().GetStartTime() != nil {
+		deadlineIn = time.Until(pod.GetStatus().GetStartTime().AsTime().Add(time.Duration(*ad) * time.Second))
+		if deadlineIn <= 0 {
+			return 0, false, k.failPod(ctx, pod, "DeadlineExceeded", "Pod was active on the node longer than the specified deadline")
+		}
+	}
+
 	d := k.computeActions(pod, st, time.Now())
+	d.requeueAfter(deadlineIn)
 	if !d.actions.Empty() {
 		k.ensureImages(ctx, pod, &d)
 		if !d.actions.Empty() {
 			log.Debug("sync pod", zap.Bool("sandbox", d.actions.CreateSandbox), zap.Int("start", len(d.actions.Start)), zap.Int("kill", len(d.actions.Kill)))
+			d.actions.Status = st
 			res := k.rt.SyncPod(ctx, pod, &d.actions)
 			if res.SandboxErr != nil {
 				log.Warn("create pod sandbox", zap.Error(res.SandboxErr))
@@ -116,7 +127,16 @@ func (k *Kubelet) syncPod(ctx context.Context, uid string) (time.Duration, bool,
 				}
 				d.requeueAfter(2 * time.Second)
 			}
+			for _, sc := range d.actions.Start {
+				if _, failed := res.StartErrors[sc.Container.GetName()]; !failed && res.SandboxErr == nil {
+					k.cfg.Recorder.Eventf(pod, record.Normal, "Started", "Started container %s", sc.Container.GetName())
+				}
+			}
+			for _, kc := range d.actions.Kill {
+				k.cfg.Recorder.Eventf(pod, record.Normal, "Killing", "Container %s failed its %s probe, will be restarted", kc.Name, strings.ToLower(kc.Reason))
+			}
 			for name, e := range res.StartErrors {
+				k.cfg.Recorder.Eventf(pod, record.Warning, "Failed", "Error: %s", e.Error())
 				d.wait(name, e.Reason, e.Err.Error())
 				// A container that cannot start is retried with back-off,
 				// as a crashing one is.
@@ -145,6 +165,28 @@ func (k *Kubelet) syncPod(ctx context.Context, uid string) (time.Duration, bool,
 	return d.requeue, false, nil
 }
 
+// failPod kills a pod and marks it Failed with reason.
+func (k *Kubelet) failPod(ctx context.Context, pod *corev1.Pod, reason, message string) error {
+	uid := pod.GetMetadata().GetUid()
+	k.prober.removePod(uid)
+	k.cfg.Recorder.Event(pod, record.Warning, reason, message)
+	if err := k.rt.KillPod(ctx, uid, gracePeriod(pod)); err != nil {
+		return fmt.Errorf("kill pod: %w", err)
+	}
+	st, err := k.rt.PodStatus(ctx, uid)
+	if err != nil {
+		return fmt.Errorf("read pod status: %w", err)
+	}
+	status := k.generateStatus(pod, st, nil)
+	status.Phase, status.Reason, status.Message = "Failed", reason, message
+	for _, c := range status.GetConditions() {
+		if c.GetType() == "Ready" || c.GetType() == "ContainersReady" {
+			c.Status, c.Reason, c.Message = "False", "PodFailed", ""
+		}
+	}
+	return k.updateStatus(ctx, pod, status)
+}
+
 // terminatePod kills a pod being deleted, removes its containers and then
 // the pod object, with its uid as a precondition.
 func (k *Kubelet) terminatePod(ctx context.Context, pod *corev1.Pod, log *zap.Logger) (time.Duration, bool, error) {
@@ -152,6 +194,9 @@ func (k *Kubelet) terminatePod(ctx context.Context, pod *corev1.Pod, log *zap.Lo
 	grace := gracePeriod(pod)
 	k.prober.removePod(uid)
 	log.Info("killing pod", zap.Duration("grace", grace))
+	for _, c := range pod.GetSpec().GetContainers() {
+		k.cfg.Recorder.Eventf(pod, record.Normal, "Killing", "Stopping container %s", c.GetName())
+	}
 	if err := k.rt.KillPod(ctx, uid, grace); err != nil {
 		return 0, false, fmt.Errorf("kill pod: %w", err)
 	}
@@ -271,6 +316,8 @@ func (k *Kubelet) computeActions(pod *corev1.Pod, st *runtime.PodStatus, now tim
 				k.crashBackoff.reset(key) // it ran well for long: start over
 			}
 			if in, wait := k.crashBackoff.inBackoff(key, latest.FinishedAt, now); in {
+				k.cfg.Recorder.Eventf(pod, record.Warning, "BackOff", "Back-off restarting failed container %s in pod %s_%s(%s)",
+					name, pod.GetMetadata().GetName(), pod.GetMetadata().GetNamespace(), uid)
 				d.wait(name, reasonCrashLoopBackOff, fmt.Sprintf("back-off %s restarting failed container=%s pod=%s_%s(%s)",
 					k.crashBackoff.current(key), name, pod.GetMetadata().GetName(), pod.GetMetadata().GetNamespace(), uid))
 				d.requeueAfter(wait)
@@ -306,6 +353,7 @@ func (k *Kubelet) ensureImages(ctx context.Context, pod *corev1.Pod, d *decision
 		key := uid + "/" + name
 		now := time.Now()
 		if in, wait := k.pullBackoff.inBackoff(key, k.pullBackoff.since(key), now); in {
+			k.cfg.Recorder.Eventf(pod, record.Normal, "BackOff", "Back-off pulling image %q", image)
 			d.wait(name, reasonImagePullBackOff, fmt.Sprintf("Back-off pulling image %q", image))
 			d.requeueAfter(wait)
 			continue
@@ -337,7 +385,10 @@ func (k *Kubelet) ensureImages(ctx context.Context, pod *corev1.Pod, d *decision
 			pull = !present
 		}
 		if pull {
-			if err := k.rt.PullImage(ctx, image); err != nil {
+			k.cfg.Recorder.Eventf(pod, record.Normal, "Pulling", "Pulling image %q", image)
+			if err := k.rt.PullImage(ctx, image); err == nil {
+				k.cfg.Recorder.Eventf(pod, record.Normal, "Pulled", "Successfully pulled image %q", image)
+			} else {
 				if present && k.cfg.ImagePullFallbackLocal {
 					k.log.Info("pull failed; running the local image", zap.String("image", image), zap.Error(err))
 					k.mu.Lock()
@@ -345,11 +396,14 @@ func (k *Kubelet) ensureImages(ctx context.Context, pod *corev1.Pod, d *decision
 					k.mu.Unlock()
 				} else {
 					k.log.Info("pull failed", zap.String("pod", podKey(pod)), zap.String("image", image), zap.Error(err))
+					k.cfg.Recorder.Eventf(pod, record.Warning, "Failed", "Failed to pull image %q: %v", image, err)
 					d.wait(name, reasonErrImagePull, err.Error())
 					d.requeueAfter(k.pullBackoff.next(key, now))
 					continue
 				}
 			}
+		} else {
+			k.cfg.Recorder.Eventf(pod, record.Normal, "Pulled", "Container image %q already present on machine", image)
 		}
 		k.pullBackoff.reset(key)
 		kept = append(kept, s)
@@ -385,7 +439,9 @@ func (k *Kubelet) generateStatus(pod *corev1.Pod, st *runtime.PodStatus, w map[s
 	if out.HostIp != "" {
 		out.HostIps = []*corev1.HostIP{{Ip: out.HostIp}}
 	}
-	if st.Sandbox != nil && st.Sandbox.Running && st.Sandbox.IP != "" {
+	if pod.GetSpec().GetHostNetwork() {
+		out.PodIp = out.HostIp
+	} else if st.Sandbox != nil && st.Sandbox.Running && st.Sandbox.IP != "" {
 		out.PodIp = st.Sandbox.IP
 	} else {
 		out.PodIp = old.GetPodIp()

@@ -168,6 +168,9 @@ type Actions struct {
 	Kill []KillContainer
 	// Start are containers to create and start, in order.
 	Start []StartContainer
+	// Status is the pod's status as the kubelet read it to decide these
+	// actions; nil makes SyncPod read it.
+	Status *PodStatus
 }
 
 // Empty reports whether a holds nothing to do.

@@ -146,7 +146,7 @@ func TestRestartPolicyNever(t *testing.T) {
 	}{{"ok", "Succeeded", 0}, {"fail", "Failed", 1}} {
 		p := e.pod(tc.name, "busybox:latest")
 		p.Spec.RestartPolicy = "Never"
-		p.Spec.Containers[0].Command = []string{"sh", "-c", "sleep 1; exit " + strconv(tc.code)}
+		p.Spec.Containers[0].Command = []string{"sh", "-c", "sleep 1; exit " + fmt.Sprint(tc.code)}
 		e.create(p)
 	}
 	for _, tc := range []struct {
@@ -161,7 +161,6 @@ func TestRestartPolicyNever(t *testing.T) {
 	}
 }
 
-func strconv(n int32) string { return fmt.Sprint(n) }
 
 func TestMissingImage(t *testing.T) {
 	e := newEnv(t)

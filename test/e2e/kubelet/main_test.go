@@ -175,8 +175,19 @@ func (e *env) cleanup() {
 		}
 	}
 	removeContainers(e.t, "label=io.gantry.node="+e.node)
-	if out, err := exec.Command("docker", "network", "rm", e.network).CombinedOutput(); err != nil && !strings.Contains(string(out), "not found") {
-		e.t.Errorf("remove network %s: %v: %s", e.network, err, out)
+	removeContainers(e.t, "label=io.gantry.bench="+e.node)
+	// The engine may take a moment to release the endpoints of containers
+	// just removed.
+	for try := 0; ; try++ {
+		out, err := exec.Command("docker", "network", "rm", e.network).CombinedOutput()
+		if err == nil || strings.Contains(string(out), "not found") {
+			break
+		}
+		if try == 20 {
+			e.t.Errorf("remove network %s: %v: %s", e.network, err, out)
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -58,8 +59,8 @@ type Runtime struct {
 	log    *zap.Logger
 	events chan string
 
-	mu      sync.Mutex
-	version string
+	// pausePresent caches that the pause image exists.
+	pausePresent atomic.Bool
 }
 
 var _ runtime.Runtime = (*Runtime)(nil)
@@ -197,19 +198,25 @@ func (r *Runtime) podDir(uid string) string { return filepath.Join(r.opts.RootDi
 func (r *Runtime) SyncPod(ctx context.Context, pod *corev1.Pod, a *runtime.Actions) runtime.SyncResult {
 	uid := pod.GetMetadata().GetUid()
 	res := runtime.SyncResult{}
-	st, err := r.PodStatus(ctx, uid)
-	if err != nil {
-		res.SandboxErr = err
-		return res
+	st := a.Status
+	if st == nil {
+		var err error
+		if st, err = r.PodStatus(ctx, uid); err != nil {
+			res.SandboxErr = err
+			return res
+		}
 	}
+	var err error
 	sandboxID := ""
 	if st.Sandbox != nil && st.Sandbox.Running {
 		sandboxID = st.Sandbox.ID
 	}
 	if a.CreateSandbox {
-		if err := r.KillPod(ctx, uid, gracePeriod(pod)); err != nil {
-			res.SandboxErr = err
-			return res
+		if st.Running() {
+			if err := r.KillPod(ctx, uid, gracePeriod(pod)); err != nil {
+				res.SandboxErr = err
+				return res
+			}
 		}
 		if st.Sandbox != nil {
 			_, _ = r.cli.ContainerRemove(ctx, st.Sandbox.ID, client.ContainerRemoveOptions{Force: true})
@@ -263,8 +270,11 @@ func (r *Runtime) ensureImage(ctx context.Context, image string) error {
 }
 
 func (r *Runtime) createSandbox(ctx context.Context, pod *corev1.Pod, attempt int) (string, error) {
-	if err := r.ensureImage(ctx, r.opts.PauseImage); err != nil {
-		return "", fmt.Errorf("pause image: %w", err)
+	if !r.pausePresent.Load() {
+		if err := r.ensureImage(ctx, r.opts.PauseImage); err != nil {
+			return "", fmt.Errorf("pause image: %w", err)
+		}
+		r.pausePresent.Store(true)
 	}
 	spec := pod.GetSpec()
 	hostname := spec.GetHostname()
@@ -313,6 +323,9 @@ func (r *Runtime) createSandbox(ctx context.Context, pod *corev1.Pod, attempt in
 	}
 	id, err := r.create(ctx, containerName(pod, runtime.SandboxName, attempt), cfg, hc)
 	if err != nil {
+		if cerrdefs.IsNotFound(err) {
+			r.pausePresent.Store(false) // the image was removed under us
+		}
 		return "", err
 	}
 	if _, err := r.cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
@@ -425,10 +438,16 @@ func (r *Runtime) RemovePod(ctx context.Context, uid string) error {
 	return nil
 }
 
+// list lists the containers of the pod uid (every pod's with uid "*").
 func (r *Runtime) list(ctx context.Context, uid string, all bool) ([]container.Summary, error) {
 	f := client.Filters{}
 	f.Add("label", runtime.LabelNode+"="+r.opts.NodeName)
-	if uid != "" {
+	switch uid {
+	case "":
+		return nil, errors.New("list containers: no pod uid")
+	case "*":
+		f.Add("label", runtime.LabelPodUID)
+	default:
 		f.Add("label", runtime.LabelPodUID+"="+uid)
 	}
 	out, err := r.cli.ContainerList(ctx, client.ContainerListOptions{All: all, Filters: f})
@@ -538,7 +557,7 @@ func mustAtoi(s string) int {
 
 // ListPods implements runtime.Runtime.
 func (r *Runtime) ListPods(ctx context.Context) ([]*runtime.PodStatus, error) {
-	list, err := r.list(ctx, "", true)
+	list, err := r.list(ctx, "*", true)
 	if err != nil {
 		return nil, err
 	}
@@ -546,6 +565,9 @@ func (r *Runtime) ListPods(ctx context.Context) ([]*runtime.PodStatus, error) {
 	var out []*runtime.PodStatus
 	for _, c := range list {
 		uid := c.Labels[runtime.LabelPodUID]
+		if uid == "" {
+			continue // not a pod's
+		}
 		p := pods[uid]
 		if p == nil {
 			p = &runtime.PodStatus{UID: uid, Namespace: c.Labels[runtime.LabelPodNamespace], Name: c.Labels[runtime.LabelPodName]}
