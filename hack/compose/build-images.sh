@@ -13,6 +13,7 @@ COMPOSE_DIR="$ROOT/hack/compose"
 STAGE="$ROOT/_output/compose/images"
 DAEMONS=(apiserver scheduler controller-manager cloud-controller-manager kubelet kube-proxy)
 QUIET="${QUIET:-}"
+HASH_LABEL=io.gantry.image-hash
 
 log() { [[ -n "$QUIET" ]] || echo "$@"; }
 
@@ -24,18 +25,19 @@ build_tools() {
     && CGO_ENABLED=0 go build -trimpath -o "$ROOT/bin/gantry-dev" ./cmd/gantry-dev)
 }
 
-# copy_elf copies an executable or shared object and every library ldd says
-# it loads into rootfs, at the same paths.
+# copy_elf copies executables or shared objects, and every library ldd says
+# they load, into rootfs at the same paths. One ldd for all of them: it is
+# called for a hundred xtables extensions.
 copy_elf() {
   local rootfs=$1; shift
   local f lib
   for f in "$@"; do
     install -D -m 0755 "$(readlink -f "$f")" "$rootfs$f"
-    while read -r lib; do
-      [[ -n "$lib" && -e "$lib" && ! -e "$rootfs$lib" ]] || continue
-      install -D -m 0755 "$(readlink -f "$lib")" "$rootfs$lib"
-    done < <(ldd "$f" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}')
   done
+  while read -r lib; do
+    [[ -n "$lib" && -e "$lib" && ! -e "$rootfs$lib" ]] || continue
+    install -D -m 0755 "$(readlink -f "$lib")" "$rootfs$lib"
+  done < <(ldd "$@" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// && $1 !~ /:$/ {print $1}' | sort -u)
 }
 
 # stage_iptables copies the host's iptables into rootfs: the multi-call
@@ -58,14 +60,13 @@ stage_iptables() {
   # dlopen from the folder libxtables was built with.
   # libxtables has the folder's real path compiled in (/usr/lib/<arch>/xtables
   # on Debian, where /lib is a link to /usr/lib): copy it there.
-  ext="$(ls /usr/lib/*/xtables/libxt_comment.so /usr/lib/xtables/libxt_comment.so /usr/lib64/xtables/libxt_comment.so 2>/dev/null | head -n1)"
+  ext="$(ls /usr/lib/*/xtables/libxt_comment.so /usr/lib/xtables/libxt_comment.so /usr/lib64/xtables/libxt_comment.so 2>/dev/null | head -n1 || true)"
   ext="$(dirname "$(readlink -f "${ext:-/nonexistent/x}")")"
   if [[ ! -d "$ext" ]]; then
     echo "build-images: found no xtables extensions folder next to $real" >&2
     exit 1
   fi
-  local so
-  for so in "$ext"/*.so; do copy_elf "$rootfs" "$so"; done
+  copy_elf "$rootfs" "$ext"/*.so
   for f in /etc/protocols /etc/services /etc/ethertypes; do
     [[ -e "$f" ]] && install -D -m 0644 "$f" "$rootfs$f"
   done
@@ -91,13 +92,22 @@ build_image() {
   if [[ "$name" == kube-proxy ]]; then
     stage_iptables "$rootfs"
   fi
-  log "docker build gantry/$name:latest"
-  local out
-  if ! out="$(docker build -q -t "gantry/$name:latest" --label io.gantry.dev-cluster=true \
-    -f "$COMPOSE_DIR/images/$name.Dockerfile" "$STAGE/$name" 2>&1)"; then
+  # Rebuilt only when what goes in changed: the image carries a hash of its
+  # staged files and its Dockerfile.
+  local hash current out
+  hash="$( (cd "$STAGE/$name" && find rootfs \( -type f -o -type l \) -print0 | LC_ALL=C sort -z \
+    | xargs -0 sha256sum; sha256sum <"$COMPOSE_DIR/images/$name.Dockerfile") | sha256sum | cut -c1-16)"
+  current="$(docker image inspect -f "{{ index .Config.Labels \"$HASH_LABEL\" }}" "gantry/$name:latest" 2>/dev/null || true)"
+  if [[ "$current" == "$hash" ]]; then
+    log "gantry/$name:latest is up to date"
+    return 0
+  fi
+  if ! out="$(DOCKER_BUILDKIT=0 docker build -q -t "gantry/$name:latest" --label io.gantry.dev-cluster=true \
+    --label "$HASH_LABEL=$hash" -f "$COMPOSE_DIR/images/$name.Dockerfile" "$STAGE/$name" 2>&1)"; then
     echo "$out" >&2
     return 1
   fi
+  log "built gantry/$name:latest"
 }
 
 main() {
@@ -105,9 +115,16 @@ main() {
   [[ ${#names[@]} -gt 0 ]] || names=("${DAEMONS[@]}")
   build_tools
   [[ "${names[0]}" != tools ]] || return 0
-  local n failed=()
+  # In parallel: most of the time goes to sending contexts and committing
+  # layers, not to the CPU.
+  local n failed=() pids=()
   for n in "${names[@]}"; do
-    build_image "$n" || failed+=("$n")
+    build_image "$n" &
+    pids+=($!)
+  done
+  local i
+  for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || failed+=("${names[$i]}")
   done
   if [[ ${#failed[@]} -gt 0 ]]; then
     echo "build-images: not built: ${failed[*]}" >&2

@@ -156,6 +156,7 @@ up() {
   addrs="$(gantry_dev wait-lb -context "$CONTEXT" demo -timeout 2m)" || die "service demo has no load balancer address (gantry --context $CONTEXT describe service demo)"
   ok "service demo load balancer: $addrs"
   first="${addrs%% *}"
+  first="${first%:80}"
   wait_for 60 "the demo to answer at http://$first/" "$ROOT/bin/probe" -q "http://$first/" \
     || die "the demo does not answer at http://$first/"
   ok "the demo answers at http://$first/"
@@ -204,6 +205,7 @@ next_steps() {
   echo "The cluster is up. Your client config's current context is now \"$CONTEXT\"."
   if [[ -n "$addrs" ]]; then
     first="${addrs%% *}"
+    first="${first%:80}"
     echo "Reach the demo through its load balancer:"
     echo "    curl http://$first/"
   fi
@@ -263,12 +265,21 @@ down() {
   "${COMPOSE[@]}" stop >>"$LOG" 2>&1 || true
   remove_workloads
   if [[ "${1:-}" == volumes ]]; then
-    "${COMPOSE[@]}" down --volumes --remove-orphans >>"$LOG" 2>&1 || die "docker-compose down failed; see $LOG"
+    "${COMPOSE[@]}" down --volumes --remove-orphans >>"$LOG" 2>&1 || down_failed
     ok "containers, network and volumes removed (docker-compose down --volumes)"
   else
-    "${COMPOSE[@]}" down --remove-orphans >>"$LOG" 2>&1 || die "docker-compose down failed; see $LOG"
+    "${COMPOSE[@]}" down --remove-orphans >>"$LOG" 2>&1 || down_failed
     ok "containers and network removed; the cluster's state is kept in volume gantry_apiserver-data"
   fi
+}
+
+down_failed() {
+  local others
+  others="$(docker network inspect -f '{{range .Containers}}{{.Name}} {{end}}' gantry 2>/dev/null || true)"
+  if [[ -n "$others" ]]; then
+    die "the network gantry still has containers the dev cluster did not make: $others(remove or disconnect them, then run this again)"
+  fi
+  die "docker-compose down failed; see $LOG"
 }
 
 clean() {

@@ -89,7 +89,8 @@ func putContext(list []config.NamedContext, e config.NamedContext) []config.Name
 // remaining one (or none). It reports whether anything was removed.
 func RemoveContext(f *config.File, name string) (*config.File, bool) {
 	out := *f
-	out.Clusters, out.Contexts, out.Users = nil, nil, nil
+	// Empty, not nil: the file then says "clusters: []", as kubectl's do.
+	out.Clusters, out.Contexts, out.Users = []config.NamedCluster{}, []config.NamedContext{}, []config.NamedUser{}
 	removed := false
 	for _, c := range f.Clusters {
 		if c.Name == name {

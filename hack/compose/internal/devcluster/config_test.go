@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/gantryhq/gantry/client/config"
 )
@@ -136,8 +137,11 @@ func TestRemoveContext(t *testing.T) {
 			if removed != tc.wantRemoved {
 				t.Errorf("removed = %v, want %v", removed, tc.wantRemoved)
 			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
+			if diff := cmp.Diff(tc.want, got, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("RemoveContext (-want +got):\n%s", diff)
+			}
+			if got.Clusters == nil || got.Contexts == nil || got.Users == nil {
+				t.Errorf("RemoveContext left a nil list: %+v", got)
 			}
 		})
 	}
