@@ -145,19 +145,31 @@ func configured(m map[string]any) map[string]any {
 }
 
 // threeWay applies to live the difference between orig and mod: keys set
-// in mod take mod's value (objects merged key by key, lists replaced);
-// keys in orig but not in mod are removed.
+// in mod take mod's value (objects merged key by key); keys in orig but not
+// in mod are removed. Lists of objects with a merge key (containers by
+// name, ports by port, ... as Kubernetes' strategic merge patch knows them)
+// are merged item by item, so that what the server set inside an item — a
+// Service port's allocated nodePort — is kept; other lists are replaced.
 func threeWay(orig, mod, live map[string]any) map[string]any {
 	if live == nil {
 		live = map[string]any{}
 	}
 	for k, mv := range mod {
-		mm, mIsMap := mv.(map[string]any)
-		lm, lIsMap := live[k].(map[string]any)
-		if mIsMap && lIsMap {
-			om, _ := orig[k].(map[string]any)
-			live[k] = threeWay(om, mm, lm)
-			continue
+		switch m := mv.(type) {
+		case map[string]any:
+			if lm, ok := live[k].(map[string]any); ok {
+				om, _ := orig[k].(map[string]any)
+				live[k] = threeWay(om, m, lm)
+				continue
+			}
+		case []any:
+			if ll, ok := live[k].([]any); ok {
+				ol, _ := orig[k].([]any)
+				if merged, ok := mergeList(k, ol, m, ll); ok {
+					live[k] = merged
+					continue
+				}
+			}
 		}
 		live[k] = mv
 	}
@@ -167,6 +179,87 @@ func threeWay(orig, mod, live map[string]any) map[string]any {
 		}
 	}
 	return live
+}
+
+// mergeKeys are the merge keys of Kubernetes' strategic merge patch for the
+// lists of objects Gantry's kinds hold, by field name; several keys are
+// tried in order ("ports" is keyed by containerPort in a container and by
+// port in a Service).
+var mergeKeys = map[string][]string{
+	"containers":                {"name"},
+	"initContainers":            {"name"},
+	"env":                       {"name"},
+	"volumes":                   {"name"},
+	"volumeMounts":              {"mountPath"},
+	"ports":                     {"containerPort", "port"},
+	"hostAliases":               {"ip"},
+	"imagePullSecrets":          {"name"},
+	"readinessGates":            {"conditionType"},
+	"schedulingGates":           {"name"},
+	"topologySpreadConstraints": {"topologyKey"},
+}
+
+// mergeList merges a list item by item by its merge key: the items of mod,
+// in mod's order, each merged into the live item with the same key; live
+// items that neither orig nor mod have (added by someone else) are kept
+// after them. It reports false when the list has no merge key or an item
+// lacks it, and the list is then replaced.
+func mergeList(field string, orig, mod, live []any) ([]any, bool) {
+	var key string
+	for _, k := range mergeKeys[field] {
+		if m, ok := first(mod).(map[string]any); ok && m[k] != nil {
+			key = k
+			break
+		}
+	}
+	if key == "" {
+		return nil, false
+	}
+	keyOf := func(items []any) (map[string]map[string]any, bool) {
+		out := map[string]map[string]any{}
+		for _, it := range items {
+			m, ok := it.(map[string]any)
+			if !ok || m[key] == nil {
+				return nil, false
+			}
+			out[fmt.Sprint(m[key])] = m
+		}
+		return out, true
+	}
+	origBy, ok1 := keyOf(orig)
+	modBy, ok2 := keyOf(mod)
+	liveBy, ok3 := keyOf(live)
+	if !ok1 || !ok2 || !ok3 {
+		return nil, false
+	}
+	out := make([]any, 0, len(mod))
+	for _, it := range mod {
+		m := it.(map[string]any)
+		k := fmt.Sprint(m[key])
+		if lm, ok := liveBy[k]; ok {
+			out = append(out, threeWay(origBy[k], m, lm))
+		} else {
+			out = append(out, m)
+		}
+	}
+	for _, it := range live {
+		k := fmt.Sprint(it.(map[string]any)[key])
+		if _, inMod := modBy[k]; inMod {
+			continue
+		}
+		if _, inOrig := origBy[k]; inOrig {
+			continue // removed from the manifest
+		}
+		out = append(out, it)
+	}
+	return out, true
+}
+
+func first(items []any) any {
+	if len(items) == 0 {
+		return nil
+	}
+	return items[0]
 }
 
 // subset reports whether every value set in want has that value in got:

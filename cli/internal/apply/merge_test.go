@@ -124,3 +124,54 @@ func TestMergeRemovesFieldTheManifestNoLongerSets(t *testing.T) {
 		t.Errorf("server default or resourceVersion lost: %v", g)
 	}
 }
+
+func TestMergeKeepsWhatTheServerSetInListItems(t *testing.T) {
+	m := service(nil, map[string]string{"app": "web"}, 80)
+	m.Spec.Type = "NodePort"
+	config, _ := Configuration(m)
+	l := live(m, config)
+	l.Spec.Ports[0].NodePort = 31234                                                      // allocated by the server
+	l.Spec.Ports = append(l.Spec.Ports, &corev1.ServicePort{Port: 9090, Protocol: "TCP"}) // added by someone else
+
+	m2 := service(nil, map[string]string{"app": "web2"}, 80)
+	m2.Spec.Type = "NodePort"
+	config2, _ := Configuration(m2)
+	got, err := Merge(m2, l, config2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ports := got.(*corev1.Service).Spec.Ports
+	want := []*corev1.ServicePort{{Port: 80, Protocol: "TCP", NodePort: 31234}, {Port: 9090, Protocol: "TCP"}}
+	if diff := cmp.Diff(want, ports, protocmp.Transform()); diff != "" {
+		t.Errorf("ports (-want +got):\n%s", diff)
+	}
+	if sel := got.(*corev1.Service).Spec.Selector["app"]; sel != "web2" {
+		t.Errorf("selector app = %q", sel)
+	}
+}
+
+func TestMergeListByName(t *testing.T) {
+	pod := func(images ...string) *corev1.Pod {
+		p := &corev1.Pod{Metadata: &metav1.ObjectMeta{Name: "p", Namespace: "default"}, Spec: &corev1.PodSpec{}}
+		for i, img := range images {
+			p.Spec.Containers = append(p.Spec.Containers, &corev1.Container{Name: []string{"a", "b"}[i], Image: img})
+		}
+		return p
+	}
+	m := pod("nginx:1", "busybox:1")
+	config, _ := Configuration(m)
+	l := ForCreate(m, config).(*corev1.Pod)
+	for _, c := range l.Spec.Containers {
+		c.TerminationMessagePath = "/dev/termination-log" // a default
+	}
+	m2 := pod("nginx:2") // b removed, a changed
+	config2, _ := Configuration(m2)
+	got, err := Merge(m2, l, config2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []*corev1.Container{{Name: "a", Image: "nginx:2", TerminationMessagePath: "/dev/termination-log"}}
+	if diff := cmp.Diff(want, got.(*corev1.Pod).Spec.Containers, protocmp.Transform()); diff != "" {
+		t.Errorf("containers (-want +got):\n%s", diff)
+	}
+}

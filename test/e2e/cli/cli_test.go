@@ -240,6 +240,36 @@ func TestApplyGetDelete(t *testing.T) {
 		}
 	})
 
+	t.Run("configured-keeps-allocated-node-port", func(t *testing.T) {
+		np := func(app string) string {
+			return "apiVersion: v1\nkind: Service\nmetadata:\n  name: np\nspec:\n  type: NodePort\n  selector:\n    app: " + app +
+				"\n  ports:\n  - port: 80\n    targetPort: 8080\n"
+		}
+		if r := c.gantry(np("a"), "apply", "-f", "-"); r.code != 0 || r.stdout != "service/np created\n" {
+			t.Fatalf("apply: %d %q %q", r.code, r.stdout, r.stderr)
+		}
+		before, err := c.cs.Services("default").Get(context.Background(), "np")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := c.gantry(np("b"), "apply", "-f", "-"); r.code != 0 || r.stdout != "service/np configured\n" {
+			t.Fatalf("apply: %d %q %q", r.code, r.stdout, r.stderr)
+		}
+		after, err := c.cs.Services("default").Get(context.Background(), "np")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.GetSpec().GetSelector()["app"] != "b" {
+			t.Errorf("selector not changed: %v", after.GetSpec().GetSelector())
+		}
+		bp, ap := before.GetSpec().GetPorts()[0].GetNodePort(), after.GetSpec().GetPorts()[0].GetNodePort()
+		if bp == 0 || bp != ap || before.GetSpec().GetClusterIp() != after.GetSpec().GetClusterIp() {
+			t.Errorf("nodePort %d -> %d, clusterIP %s -> %s: apply must keep what the server allocated", bp, ap,
+				before.GetSpec().GetClusterIp(), after.GetSpec().GetClusterIp())
+		}
+		c.ok("delete", "svc", "np")
+	})
+
 	t.Run("invalid", func(t *testing.T) {
 		r := c.gantry("", "apply", "-f", filepath.Join("testdata", "invalid.yaml"))
 		if r.code != 1 || r.stdout != "" {
