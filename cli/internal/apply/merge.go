@@ -310,3 +310,31 @@ func decodeJSON(b []byte, v any) error {
 	d.UseNumber()
 	return d.Decode(v)
 }
+
+// StrategicMerge applies patch to doc (both objects' JSON) as a strategic
+// merge patch does for the fields Gantry has: objects merged key by key,
+// null removing a key, lists of objects with a merge key merged item by
+// item, other lists replaced.
+func StrategicMerge(doc, patch map[string]any) map[string]any {
+	return threeWay(nil, dropNulls(patch, doc), doc)
+}
+
+// dropNulls removes from doc the keys patch sets to null, and returns patch
+// without them.
+func dropNulls(patch, doc map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range patch {
+		if v == nil {
+			delete(doc, k)
+			continue
+		}
+		if pm, ok := v.(map[string]any); ok {
+			if dm, ok := doc[k].(map[string]any); ok {
+				out[k] = dropNulls(pm, dm)
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
+}

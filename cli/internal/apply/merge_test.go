@@ -175,3 +175,30 @@ func TestMergeListByName(t *testing.T) {
 		t.Errorf("containers (-want +got):\n%s", diff)
 	}
 }
+
+func TestStrategicMerge(t *testing.T) {
+	doc := map[string]any{"spec": map[string]any{
+		"replicas": 1, "paused": true,
+		"template": map[string]any{"spec": map[string]any{"containers": []any{
+			map[string]any{"name": "a", "image": "nginx:1", "imagePullPolicy": "IfNotPresent"},
+			map[string]any{"name": "b", "image": "busybox"},
+		}}},
+	}}
+	patch := map[string]any{"spec": map[string]any{
+		"paused": nil,
+		"template": map[string]any{"spec": map[string]any{"containers": []any{
+			map[string]any{"name": "a", "image": "nginx:2"},
+		}}},
+	}}
+	got := StrategicMerge(doc, patch)
+	want := map[string]any{"spec": map[string]any{
+		"replicas": 1,
+		"template": map[string]any{"spec": map[string]any{"containers": []any{
+			map[string]any{"name": "a", "image": "nginx:2", "imagePullPolicy": "IfNotPresent"},
+			map[string]any{"name": "b", "image": "busybox"},
+		}}},
+	}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

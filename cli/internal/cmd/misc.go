@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"sigs.k8s.io/yaml"
 
+	applypkg "github.com/gantryhq/gantry/cli/internal/apply"
 	"github.com/gantryhq/gantry/cli/internal/printers"
 	"github.com/gantryhq/gantry/client"
 	"github.com/gantryhq/gantry/client/codec"
@@ -272,8 +273,8 @@ func newPatchCommand(f *Factory) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "patch (-f FILENAME | TYPE NAME) [-p PATCH] [--type merge|strategic|json]",
 		Short: "Update fields of a resource",
-		Long: "Update fields of a resource using a JSON merge patch (--type merge; strategic is accepted and\n" +
-			"applied as a merge patch, lists being replaced) or a JSON patch (--type json).",
+		Long: "Update fields of a resource using a strategic merge patch (the default: lists of containers, ports,\n" +
+			"env, volumes... are merged by their keys), a JSON merge patch (--type merge) or a JSON patch (--type json).",
 		Example: `  # Partially update a node using a merge patch, expressed in YAML or JSON
   gantry patch node k8s-node-1 -p '{"spec":{"unschedulable":true}}'
 
@@ -285,12 +286,24 @@ func newPatchCommand(f *Factory) *cobra.Command {
 			}
 			var apply func(doc any) (any, error)
 			switch patchType {
-			case "", "strategic", "merge":
+			case "merge":
 				var p any
 				if err := yamlOrJSON(patch, &p); err != nil {
 					return fmt.Errorf("unable to parse %q: %v", patch, err)
 				}
 				apply = func(doc any) (any, error) { return mergePatch(doc, p), nil }
+			case "", "strategic":
+				var p map[string]any
+				if err := yamlOrJSON(patch, &p); err != nil {
+					return fmt.Errorf("unable to parse %q: %v", patch, err)
+				}
+				apply = func(doc any) (any, error) {
+					d, ok := doc.(map[string]any)
+					if !ok {
+						return nil, fmt.Errorf("the object is not a JSON object")
+					}
+					return applypkg.StrategicMerge(d, p), nil
+				}
 			case "json":
 				var ops []jsonPatchOp
 				if err := yamlOrJSON(patch, &ops); err != nil {
