@@ -154,6 +154,7 @@ func NewRootCommand(streams Streams) (*cobra.Command, *Factory) {
 		newDiffCommand(f),
 		newEditCommand(f),
 		newExplainCommand(f),
+		newSetCommand(f),
 		newConfigCommand(f),
 		newCompletionCommand(f),
 	)

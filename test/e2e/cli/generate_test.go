@@ -102,4 +102,20 @@ func TestGeneratorsDiffEdit(t *testing.T) {
 	if d, _ := c.cs.Deployments("default").Get(ctx, "web"); d.GetSpec().GetReplicas() != 3 {
 		t.Errorf("replicas after edit = %d, want 3", d.GetSpec().GetReplicas())
 	}
+
+	// set image and set env change the pod template.
+	if got := c.ok("set", "image", "deployment/web", "nginx=nginx:1.26").stdout; got != "deployment.apps/web image updated\n" {
+		t.Errorf("set image: %q", got)
+	}
+	if got := c.ok("set", "env", "deployment/web", "MODE=prod").stdout; got != "deployment.apps/web env updated\n" {
+		t.Errorf("set env: %q", got)
+	}
+	if got := c.ok("get", "deploy", "web", "-o", "jsonpath={.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].env[0].value}").stdout; got != "nginx:1.26 prod" {
+		t.Errorf("after set: %q", got)
+	}
+	// A strategic merge patch merges containers by name.
+	c.ok("patch", "deployment", "web", "-p", `{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.27"}]}}}}`)
+	if got := c.ok("get", "deploy", "web", "-o", "jsonpath={.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].env[0].value}").stdout; got != "nginx:1.27 prod" {
+		t.Errorf("after patch: %q", got)
+	}
 }
