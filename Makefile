@@ -99,3 +99,10 @@ bench-controllers:
 	@mkdir -p bin
 	cd controller-manager && CGO_ENABLED=0 $(GO) build -trimpath -o ../bin/controller-manager ./cmd/controller-manager
 	cd test && CONTROLLER_MANAGER_BIN=$(CURDIR)/bin/controller-manager $(GO) test -run '^$$' -bench 'BenchmarkReplicaSet1000' -benchtime 1x -count 3 -timeout 20m ./integration/controllers/
+
+.PHONY: bench-ccm
+# Time from creating a LoadBalancer Service to its ingress IP on the e2e
+# cluster (docker provider, gantry/lb container): ms-to-address, worst-ms
+# (goal 10 s). Builds its own binaries and images.
+bench-ccm:
+	cd test && $(GO) test -run '^$$' -bench 'BenchmarkLoadBalancerAddress' -benchtime 5x -timeout 20m ./e2e/ccm/

@@ -79,7 +79,7 @@ type proc struct {
 }
 
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	id      string
 	dir     string
 	api     *apiservertest.Server
@@ -108,7 +108,7 @@ func randSuffix() string {
 	return hex.EncodeToString(b)
 }
 
-func sh(t *testing.T, args ...string) string {
+func sh(t testing.TB, args ...string) string {
 	t.Helper()
 	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
 	if err != nil {
@@ -117,7 +117,7 @@ func sh(t *testing.T, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	if setupErr != nil {
 		t.Fatalf("setup: %v", setupErr)
@@ -257,7 +257,7 @@ func (e *env) removeNode(n *nodeEnv) {
 	removeContainers(e.t, "name=^/"+n.name+"$")
 }
 
-func removeContainers(t *testing.T, filter string) {
+func removeContainers(t testing.TB, filter string) {
 	out, err := exec.Command("docker", "ps", "-aq", "--filter", filter).Output()
 	if err != nil {
 		t.Errorf("docker ps: %v", err)
@@ -372,6 +372,24 @@ func (e *env) apply(manifest string) {
 	}
 }
 
+// waitIngress waits for the service's load balancer address.
+func (e *env) waitIngress(name string, timeout time.Duration) string {
+	e.t.Helper()
+	var ip string
+	e.waitFor("service "+name+"'s load balancer address", timeout, func() (bool, string) {
+		s, err := e.cs.Services("default").Get(context.Background(), name)
+		if err != nil {
+			return false, err.Error()
+		}
+		if ing := s.GetStatus().GetLoadBalancer().GetIngress(); len(ing) > 0 && ing[0].GetIp() != "" {
+			ip = ing[0].GetIp()
+			return true, ""
+		}
+		return false, fmt.Sprint(s.GetStatus())
+	})
+	return ip
+}
+
 func backends(cfgListeners []string, ip string) bool {
 	for _, b := range cfgListeners {
 		if strings.HasPrefix(b, ip+":") {
@@ -387,21 +405,12 @@ func TestLoadBalancerServiceEndToEnd(t *testing.T) {
 	n1 := e.addNode()
 	e.waitNodeInitialized(n1)
 
-	// The LoadBalancer service gets an address within 10 seconds.
+	// The LoadBalancer service gets an address (the 10 s goal is checked by
+	// BenchmarkLoadBalancerAddress; this waits longer, not to be flaky on a
+	// busy machine).
 	created := time.Now()
 	e.apply(demoManifest)
-	var ingressIP string
-	e.waitFor("service demo's load balancer address", 10*time.Second, func() (bool, string) {
-		s, err := e.cs.Services("default").Get(ctx, "demo")
-		if err != nil {
-			return false, err.Error()
-		}
-		if ing := s.GetStatus().GetLoadBalancer().GetIngress(); len(ing) > 0 && ing[0].GetIp() != "" {
-			ingressIP = ing[0].GetIp()
-			return true, ""
-		}
-		return false, fmt.Sprint(s.GetStatus())
-	})
+	ingressIP := e.waitIngress("demo", 60*time.Second)
 	t.Logf("load balancer address %s after %s", ingressIP, time.Since(created).Round(time.Millisecond))
 
 	// HTTP through it reaches the pods.
