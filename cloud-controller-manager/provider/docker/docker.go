@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -303,6 +304,7 @@ func Config(svc *corev1.Service, nodes []*corev1.Node) lb.Config {
 		}
 	}
 	sort.Strings(ips)
+	ips = slices.Compact(ips) // two nodes may share an address (kubelets on one host)
 	var cfg lb.Config
 	for _, sp := range svc.GetSpec().GetPorts() {
 		if protocol(sp) != "TCP" || sp.GetNodePort() == 0 {

@@ -1,5 +1,0 @@
-package docker
-
-import "google.golang.org/protobuf/testing/protocmp"
-
-var cmpProto = protocmp.Transform()
