@@ -563,3 +563,5 @@ func escapeTokens(toks []string) []string {
 
 // yamlOrJSON reads a patch written in JSON or YAML.
 func yamlOrJSON(s string, v any) error { return yaml.Unmarshal([]byte(s), v) }
+
+func sortStrings(s []string) { sort.Strings(s) }

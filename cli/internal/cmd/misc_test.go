@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
 )
 
 func TestMergePatch(t *testing.T) {
@@ -76,5 +78,46 @@ func TestParseWaitFor(t *testing.T) {
 	}
 	if _, err := parseWaitFor("bogus"); err == nil {
 		t.Error("parseWaitFor(bogus) succeeded")
+	}
+}
+
+func TestReorganizeTaints(t *testing.T) {
+	old := []*corev1.Taint{{Key: "a", Value: "1", Effect: "NoSchedule"}, {Key: "b", Effect: "NoExecute"}}
+	parse := func(s string) (*corev1.Taint, bool) {
+		t.Helper()
+		tt, rm, err := parseTaint(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tt, rm
+	}
+	c, _ := parse("c=3:PreferNoSchedule")
+	got, verb, err := reorganizeTaints("n1", old, false, []*corev1.Taint{c}, nil)
+	if err != nil || verb != "tainted" || len(got) != 3 {
+		t.Errorf("add: %v %q %v", got, verb, err)
+	}
+	a2, _ := parse("a=2:NoSchedule")
+	if _, _, err := reorganizeTaints("n1", old, false, []*corev1.Taint{a2}, nil); err == nil ||
+		err.Error() != "node n1 already has a taint(s) with same effect(s) and --overwrite is false" {
+		t.Errorf("add existing without --overwrite: %v", err)
+	}
+	got, verb, err = reorganizeTaints("n1", old, true, []*corev1.Taint{a2}, nil)
+	if err != nil || verb != "modified" || len(got) != 2 || got[1].GetValue() != "2" {
+		t.Errorf("overwrite: %v %q %v", got, verb, err)
+	}
+	rb, rm := parse("b-")
+	if !rm {
+		t.Fatal("b- is not a removal")
+	}
+	got, verb, err = reorganizeTaints("n1", old, false, nil, []*corev1.Taint{rb})
+	if err != nil || verb != "untainted" || len(got) != 1 || got[0].GetKey() != "a" {
+		t.Errorf("remove: %v %q %v", got, verb, err)
+	}
+	rz, _ := parse("z:NoSchedule-")
+	if _, _, err := reorganizeTaints("n1", old, false, nil, []*corev1.Taint{rz}); err == nil {
+		t.Error("removing a missing taint succeeded")
+	}
+	if _, _, err := parseTaint("a=1:Bogus"); err == nil {
+		t.Error("parseTaint accepted a bogus effect")
 	}
 }

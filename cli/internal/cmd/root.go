@@ -155,6 +155,9 @@ func NewRootCommand(streams Streams) (*cobra.Command, *Factory) {
 		newEditCommand(f),
 		newExplainCommand(f),
 		newSetCommand(f),
+		newTaintCommand(f),
+		newReplaceCommand(f),
+		newAPIVersionsCommand(f),
 		newConfigCommand(f),
 		newCompletionCommand(f),
 	)

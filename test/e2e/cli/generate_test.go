@@ -113,6 +113,20 @@ func TestGeneratorsDiffEdit(t *testing.T) {
 	if got := c.ok("get", "deploy", "web", "-o", "jsonpath={.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].env[0].value}").stdout; got != "nginx:1.26 prod" {
 		t.Errorf("after set: %q", got)
 	}
+	// replace writes the manifest's spec; --force deletes and creates.
+	svcYAML := c.ok("get", "svc", "web", "-o", "yaml").stdout
+	r = c.gantry(strings.Replace(svcYAML, "sessionAffinity: None", "sessionAffinity: ClientIP", 1), "replace", "-f", "-")
+	if r.code != 0 || r.stdout != "service/web replaced\n" {
+		t.Errorf("replace: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if s, _ := c.cs.Services("default").Get(ctx, "web"); s.GetSpec().GetSessionAffinity() != "ClientIP" {
+		t.Errorf("sessionAffinity after replace = %q", s.GetSpec().GetSessionAffinity())
+	}
+	r = c.gantry(svcYAML, "replace", "-f", "-")
+	if r.code != 1 || !strings.Contains(r.stderr, "Error from server (Conflict)") {
+		t.Errorf("replace with a stale resourceVersion: %d %q", r.code, r.stderr)
+	}
+
 	// A strategic merge patch merges containers by name.
 	c.ok("patch", "deployment", "web", "-p", `{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.27"}]}}}}`)
 	if got := c.ok("get", "deploy", "web", "-o", "jsonpath={.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].env[0].value}").stdout; got != "nginx:1.27 prod" {
