@@ -106,3 +106,13 @@ bench-controllers:
 # (goal 10 s). Builds its own binaries and images.
 bench-ccm:
 	cd test && $(GO) test -run '^$$' -bench 'BenchmarkLoadBalancerAddress' -benchtime 5x -timeout 20m ./e2e/ccm/
+
+# kube-proxy sync times against real iptables in a network namespace the
+# benchmark makes (root). BENCH_PROXY_BACKENDS: legacy and/or nft.
+BENCH_PROXY_BACKENDS ?= legacy nft
+.PHONY: bench-proxy
+bench-proxy:
+	@set -e; for be in $(BENCH_PROXY_BACKENDS); do \
+	  echo "== iptables backend: $$be"; \
+	  (cd kube-proxy/internal/proxier && GANTRY_IPTABLES=$$be $(GO) test -run '^$$' -bench 'BenchmarkSync' -benchtime 1x -timeout 60m .); \
+	done

@@ -31,13 +31,19 @@ func (r *recorder) Restore(ctx context.Context, data []byte) error {
 }
 
 // BenchmarkSync measures syncs against real iptables in a network namespace
-// it makes: a full sync (full-sync-ms), a sync after one service's endpoints
-// changed (one-change-ms) and a bare iptables-restore of the full sync's
-// input (restore-ms), at 1,000, 5,000 and 10,000 services with two
-// endpoints each. Run it with `make bench-proxy`.
+// it makes, at 1,000, 5,000 and 10,000 services with two endpoints each:
 //
-// GANTRY_BENCH_SERVICES overrides the sizes ("1000,5000"); GANTRY_IPTABLES
-// picks the backend (legacy or nft; empty: the system's iptables).
+//   - full-sync-ms: a full sync (every chain rewritten), steady state;
+//   - one-change-ms: an ordinary sync after one service's endpoints changed;
+//   - restore-ms: a bare iptables-restore of the full sync's input;
+//   - jump-check-ms: checking the eight jumps from built-in chains, which a
+//     full sync does at start, after an error and hourly;
+//   - first-sync-ms: the first sync into an empty namespace.
+//
+// Run it with `make bench-proxy`. GANTRY_BENCH_SERVICES overrides the sizes
+// ("1000,5000"); GANTRY_IPTABLES picks the backend (legacy or nft; empty:
+// the system's iptables); GANTRY_BENCH_DUMP writes the first sync's input to
+// a file.
 func BenchmarkSync(b *testing.B) {
 	if os.Geteuid() != 0 {
 		b.Fatal("BenchmarkSync needs root (ip netns add)")
@@ -82,8 +88,13 @@ func BenchmarkSync(b *testing.B) {
 			}
 			first := time.Since(start)
 			b.Logf("%s, %d services: first sync %s, %d bytes", runner.Version(), n, first, len(rec.last))
+			if path := os.Getenv("GANTRY_BENCH_DUMP"); path != "" {
+				if err := os.WriteFile(path, rec.last, 0o644); err != nil {
+					b.Fatal(err)
+				}
+			}
 
-			var full, one, raw time.Duration
+			var full, one, raw, jumps time.Duration
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				p.ForceFullSync()
@@ -108,6 +119,12 @@ func BenchmarkSync(b *testing.B) {
 					b.Fatal(err)
 				}
 				raw += time.Since(start)
+
+				start = time.Now()
+				if err := p.ensureJumps(); err != nil {
+					b.Fatal(err)
+				}
+				jumps += time.Since(start)
 			}
 			ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(b.N) }
 			b.ReportMetric(float64(first.Microseconds())/1000, "first-sync-ms")
@@ -115,6 +132,7 @@ func BenchmarkSync(b *testing.B) {
 			b.ReportMetric(ms(one), "one-change-ms")
 			b.ReportMetric(ms(raw), "restore-ms")
 			b.ReportMetric(ms(full)/ms(raw), "full/restore")
+			b.ReportMetric(ms(jumps), "jump-check-ms")
 		})
 	}
 }

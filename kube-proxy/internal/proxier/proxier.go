@@ -51,8 +51,10 @@ type Proxier struct {
 	// and after an error) to delete stale ones left by an earlier run.
 	needSave bool
 	lastFull time.Time
-	lastOK   time.Time
-	pending  time.Time
+	// lastJumps is when the jumps from built-in chains were last checked.
+	lastJumps time.Time
+	lastOK    time.Time
+	pending   time.Time
 	// top holds the top-level chains as last written, "table/chain" ->
 	// rules; a partial sync rewrites only those that differ.
 	top map[string]string
@@ -144,6 +146,10 @@ func (p *Proxier) Sync(ctx context.Context) (err error) {
 	p.mu.Lock()
 	full := p.needFull || start.Sub(p.lastFull) >= p.FullSyncPeriod
 	save := full && p.needSave
+	// The jumps from built-in chains cost one iptables command each (with
+	// legacy iptables each reads the whole table): checked at start, after
+	// an error and once per FullSyncPeriod.
+	checkJumps := full && (save || start.Sub(p.lastJumps) >= p.FullSyncPeriod)
 	p.mu.Unlock()
 
 	var existing map[string]bool
@@ -164,7 +170,7 @@ func (p *Proxier) Sync(ctx context.Context) (err error) {
 	if len(data) > 0 {
 		err = p.ipt.Restore(ctx, data)
 	}
-	if err == nil && full {
+	if err == nil && checkJumps {
 		err = p.ensureJumps()
 	}
 
@@ -190,6 +196,9 @@ func (p *Proxier) Sync(ctx context.Context) (err error) {
 	if full {
 		p.needFull, p.needSave = false, false
 		p.lastFull = start
+	}
+	if checkJumps {
+		p.lastJumps = start
 	}
 	p.lastOK = p.Now()
 	if p.metrics != nil {
