@@ -44,7 +44,7 @@ func newDeleteCommand(f *Factory) *cobra.Command {
 
   # Force delete a pod on a dead node
   gantry delete pod foo --grace-period=0 --force`,
-		ValidArgsFunction: completeResourceTypes,
+		ValidArgsFunction: completeResources(f),
 		RunE:              func(c *cobra.Command, args []string) error { return runDelete(c, f, o, args) },
 	}
 	o.addFlags(c, "delete")

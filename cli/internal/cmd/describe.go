@@ -36,7 +36,7 @@ func newDescribeCommand(f *Factory) *cobra.Command {
 
   # Describe all pods managed by the 'web' deployment
   gantry describe pods -l app=web`,
-		ValidArgsFunction: completeResourceTypes,
+		ValidArgsFunction: completeResources(f),
 		RunE: func(c *cobra.Command, args []string) error {
 			refs, err := parseResourceArgs(args)
 			if err != nil {

@@ -39,7 +39,7 @@ func newEditCommand(f *Factory) *cobra.Command {
 		Short: "Edit a resource on the server",
 		Long: "Edit a resource from the default editor ($GANTRY_EDITOR, $KUBE_EDITOR or $EDITOR, else vi),\n" +
 			"in YAML (or JSON with -o json). Its metadata and spec are written back when the editor exits.",
-		ValidArgsFunction: completeResourceTypes,
+		ValidArgsFunction: completeResources(f),
 		RunE: func(c *cobra.Command, args []string) error {
 			if output != "yaml" && output != "json" {
 				return fmt.Errorf("the flag 'output' must be one of yaml|json")

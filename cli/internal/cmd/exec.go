@@ -25,8 +25,9 @@ func newExecCommand(f *Factory) *cobra.Command {
 	var container string
 	var stdin, tty, quiet bool
 	c := &cobra.Command{
-		Use:   "exec (POD | TYPE/NAME) [-c CONTAINER] [flags] -- COMMAND [args...]",
-		Short: "Execute a command in a container",
+		Use:               "exec (POD | TYPE/NAME) [-c CONTAINER] [flags] -- COMMAND [args...]",
+		ValidArgsFunction: completeNamesOf(f, "pods"),
+		Short:             "Execute a command in a container",
 		Example: `  # Get output from running the 'date' command from pod mypod, using the first container by default
   gantry exec mypod -- date
 

@@ -24,7 +24,7 @@ func newExplainCommand(f *Factory) *cobra.Command {
   # Get the fields of a specific field of a resource
   gantry explain pods.spec.containers`,
 		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: completeResourceTypes,
+		ValidArgsFunction: completeResources(f),
 		RunE: func(c *cobra.Command, args []string) error {
 			parts := strings.Split(args[0], ".")
 			res, err := scheme.Lookup(parts[0])

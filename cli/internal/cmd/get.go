@@ -40,7 +40,7 @@ func newGetCommand(f *Factory) *cobra.Command {
 
   # List pods of every namespace, with their node
   gantry get pods -A -o wide`,
-		ValidArgsFunction: completeResourceTypes,
+		ValidArgsFunction: completeResources(f),
 		RunE: func(c *cobra.Command, args []string) error {
 			refs, err := parseResourceArgs(args)
 			if err != nil {

@@ -111,8 +111,9 @@ func newLogsCommand(f *Factory) *cobra.Command {
 	var tail int64 = -1
 	var since time.Duration
 	c := &cobra.Command{
-		Use:   "logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]",
-		Short: "Print the logs for a container in a pod",
+		Use:               "logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]",
+		ValidArgsFunction: completeNamesOf(f, "pods"),
+		Short:             "Print the logs for a container in a pod",
 		Example: `  # Return snapshot logs from pod nginx with only one container
   gantry logs nginx
 

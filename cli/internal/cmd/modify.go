@@ -81,7 +81,7 @@ func newScaleCommand(f *Factory) *cobra.Command {
 		Short: "Set a new size for a deployment or replica set",
 		Example: `  # Scale a deployment named 'web' to 3
   gantry scale --replicas=3 deployment/web`,
-		ValidArgsFunction: completeResourceTypes,
+		ValidArgsFunction: completeResources(f),
 		RunE: func(c *cobra.Command, args []string) error {
 			if !c.Flags().Changed("replicas") || replicas < 0 {
 				return usage(c, "The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0")
@@ -206,7 +206,7 @@ func newMetaCommand(f *Factory, what string) *cobra.Command {
 		Use:               what + " [--overwrite] (-f FILENAME | TYPE NAME) KEY_1=VAL_1 ... KEY_N=VAL_N [--resource-version=version]",
 		Short:             short,
 		Example:           example,
-		ValidArgsFunction: completeResourceTypes,
+		ValidArgsFunction: completeResources(f),
 		RunE: func(c *cobra.Command, args []string) error {
 			resArgs, ch, err := splitMetaArgs(args)
 			if err != nil {

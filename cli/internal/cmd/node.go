@@ -21,8 +21,9 @@ func newCordonCommand(f *Factory, cordon bool) *cobra.Command {
 	}
 	var selector string
 	c := &cobra.Command{
-		Use:   name + " NODE",
-		Short: short,
+		Use:               name + " NODE",
+		ValidArgsFunction: completeNamesOf(f, "nodes"),
+		Short:             short,
 		RunE: func(c *cobra.Command, args []string) error {
 			if len(args) == 0 && selector == "" {
 				return usage(c, "USAGE: %s NODE [flags]", name)
@@ -111,8 +112,9 @@ type drainOptions struct {
 func newDrainCommand(f *Factory) *cobra.Command {
 	o := &drainOptions{}
 	c := &cobra.Command{
-		Use:   "drain NODE",
-		Short: "Drain node in preparation for maintenance",
+		Use:               "drain NODE",
+		ValidArgsFunction: completeNamesOf(f, "nodes"),
+		Short:             "Drain node in preparation for maintenance",
 		Long: "Drain node in preparation for maintenance.\n\n" +
 			"The node is marked unschedulable (cordoned), then the pods on it are deleted, except those a\n" +
 			"DaemonSet manages (with --ignore-daemonsets). Pods no controller manages are deleted only with --force.",
