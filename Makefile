@@ -89,7 +89,7 @@ bench-kubelet: build images
 	cd test && $(GO) test -run '^$$' -bench 'BenchmarkKubelet' -benchtime 1x -timeout 30m ./e2e/kubelet/
 
 bench-scheduler:
-	cd test && $(GO) test -run '^$$' -bench 'BenchmarkSchedulingBasic' -benchtime 1x -timeout 30m ./integration/scheduler/
+	cd test && $(GO) test -run '^$$' -bench 'BenchmarkScheduling(Basic|Backlog)' -benchtime 1x -timeout 40m ./integration/scheduler/
 	cd scheduler && $(GO) test -run '^$$' -bench 'BenchmarkSchedulingAlgorithm' -benchtime 1x -timeout 20m ./internal/scheduler/
 
 .PHONY: bench-controllers
@@ -106,6 +106,12 @@ bench-controllers:
 # (goal 10 s). Builds its own binaries and images.
 bench-ccm:
 	cd test && $(GO) test -run '^$$' -bench 'BenchmarkLoadBalancerAddress' -benchtime 5x -timeout 20m ./e2e/ccm/
+
+# How long `make up` takes, cold (bin/ and images removed) and warm; see
+# docs/benchmarks.md. KEEP_POD_IMAGES=1 on a machine shared with other tests.
+.PHONY: bench-dev-cluster
+bench-dev-cluster:
+	hack/compose/bench-up.sh
 
 # kube-proxy sync times against real iptables in a network namespace the
 # benchmark makes (root). BENCH_PROXY_BACKENDS: legacy and/or nft.
