@@ -123,7 +123,7 @@ func Run(ctx context.Context, cfg CompletedConfig) error {
 	}
 
 	store := storage.New(etcdCli)
-	strategies, err := withAllocation(strategy.All(), store, o)
+	strategies, allocator, err := withAllocation(strategy.All(), store, o)
 	if err != nil {
 		return err
 	}
@@ -196,6 +196,7 @@ func Run(ctx context.Context, cfg CompletedConfig) error {
 	if o.EtcdCompactionInterval > 0 {
 		go compactLoop(ctx, store, o.EtcdCompactionInterval, logger.Named("compactor"))
 	}
+	go allocator.RunRepair(ctx, AllocationRepairInterval, logger.Named("alloc-repair"))
 	select {
 	case <-httpReady:
 	case err := <-errCh:
@@ -296,23 +297,28 @@ func compactLoop(ctx context.Context, store *storage.Store, interval time.Durati
 	}
 }
 
+// AllocationRepairInterval is how often cluster IPs and node ports held by
+// no Service are freed (Kubernetes' repair loops run every 3 minutes).
+const AllocationRepairInterval = 3 * time.Minute
+
 // withAllocation gives the Service strategy its cluster IP and node port
 // allocator.
-func withAllocation(strategies map[string]registry.Strategy, store *storage.Store, o *Options) (map[string]registry.Strategy, error) {
+func withAllocation(strategies map[string]registry.Strategy, store *storage.Store, o *Options) (map[string]registry.Strategy, *alloc.Allocator, error) {
 	ips, err := alloc.ParseIPRange(o.ServiceClusterIPRange)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ports, err := alloc.ParsePortRange(o.ServiceNodePortRange)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	svc, ok := strategies["services"].(strategy.Service)
 	if !ok {
-		return nil, fmt.Errorf("services strategy is %T, not strategy.Service", strategies["services"])
+		return nil, nil, fmt.Errorf("services strategy is %T, not strategy.Service", strategies["services"])
 	}
-	strategies["services"] = alloc.ServiceStrategy{Service: svc, Allocator: alloc.New(store, ips, ports)}
-	return strategies, nil
+	a := alloc.New(store, ips, ports)
+	strategies["services"] = alloc.ServiceStrategy{Service: svc, Allocator: a}
+	return strategies, a, nil
 }
 
 // kubeletClientTLS is how the apiserver dials kubelets (logs, exec): with
