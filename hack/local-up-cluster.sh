@@ -22,6 +22,7 @@
 #   DOCKER_KUBELET  1: start the kubelet on Docker (default 1 when `docker info` works)
 #   KUBE_PROXY      1: start kube-proxy, which writes this machine's iptables
 #                   (default 1 when root)
+#   POD_NETWORK     Docker network of the Docker kubelet's pods (default gantry)
 #   SKIP_BUILD      1: use bin/ as it is instead of running `make build`
 #   LOG_LEVEL       daemons' log level (default info)
 #   API_PORT, API_HTTP_PORT, SCHEDULER_PORT, CONTROLLER_MANAGER_PORT,
@@ -40,6 +41,7 @@ HOLLOW_NODES="${HOLLOW_NODES:-0}"
 LOG_LEVEL="${LOG_LEVEL:-info}"
 WAIT_TIMEOUT="${WAIT_TIMEOUT:-90}"
 NODE_NAME="${NODE_NAME:-$(hostname | tr '[:upper:]' '[:lower:]')}"
+POD_NETWORK="${POD_NETWORK:-gantry}"
 
 API_PORT="${API_PORT:-6443}"
 API_HTTP_PORT="${API_HTTP_PORT:-6444}"
@@ -222,7 +224,7 @@ start_kubelet() {
   mkdir -p "$DATA_DIR/kubelet/$NODE_NAME"
   # shellcheck disable=SC2046 # kubelet_flags is a list of flags
   run kubelet kubelet $(kubelet_flags "$NODE_NAME" "$KUBELET_HEALTHZ_PORT") \
-    --runtime=docker --port="$KUBELET_PORT"
+    --runtime=docker --port="$KUBELET_PORT" --pod-network="$POD_NETWORK"
   wait_ready kubelet "http://127.0.0.1:$KUBELET_HEALTHZ_PORT/readyz"
 }
 

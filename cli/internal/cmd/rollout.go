@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gantryhq/gantry/cli/internal/printers"
 	"github.com/gantryhq/gantry/client/rollout"
 )
 
@@ -142,7 +141,7 @@ func newRolloutHistoryCommand(f *Factory) *cobra.Command {
 					continue
 				}
 				fmt.Fprintf(f.Out, "deployment.apps/%s \n", name)
-				w := printers.NewTabWriter(f.Out)
+				w := newDescribeWriter(f.Out)
 				fmt.Fprintln(w, "REVISION\tCHANGE-CAUSE")
 				for _, r := range hist {
 					cause := r.ChangeCause
