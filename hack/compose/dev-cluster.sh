@@ -286,7 +286,12 @@ clean() {
   down volumes
   local n
   for n in "${NODES[@]}"; do
-    [[ -d "$GANTRY_DEV_ROOT/$n" ]] && rm -rf "${GANTRY_DEV_ROOT:?}/$n"
+    [[ -d "$GANTRY_DEV_ROOT/$n" ]] || continue
+    # The kubelets made these folders as root: without root here, remove
+    # them from a container.
+    rm -rf "${GANTRY_DEV_ROOT:?}/$n" 2>/dev/null \
+      || docker run --rm -v "$GANTRY_DEV_ROOT:/dev-root" busybox:latest rm -rf "/dev-root/$n" \
+      || die "could not remove $GANTRY_DEV_ROOT/$n"
   done
   rmdir "$GANTRY_DEV_ROOT" 2>/dev/null || true
   ok "pod volumes removed ($GANTRY_DEV_ROOT)"
