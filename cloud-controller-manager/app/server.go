@@ -105,10 +105,12 @@ func Run(ctx context.Context, cc CompletedConfig, healthReady func(net.Addr)) er
 	defer cancel()
 
 	health := daemon.NewHealth()
-	var synced atomic.Bool
+	// A standby replica (not leading) is ready; the leader is ready once
+	// its caches have synced.
+	var leading, synced atomic.Bool
 	health.AddReadyCheck("informer-sync", func(context.Context) error {
-		if !synced.Load() {
-			return errors.New("caches not synced (or not leading yet)")
+		if leading.Load() && !synced.Load() {
+			return errors.New("caches not synced yet")
 		}
 		return nil
 	})
@@ -125,6 +127,8 @@ func Run(ctx context.Context, cc CompletedConfig, healthReady func(net.Addr)) er
 	go recorder.Run(ctx)
 
 	lead := func(ctx context.Context) {
+		leading.Store(true)
+		defer leading.Store(false)
 		if err := runControllers(ctx, cc, recorder, &synced); err != nil {
 			errc <- err
 		}
