@@ -54,6 +54,10 @@ type Framework struct {
 	bind       []framework.BindPlugin
 	postBind   []framework.PostBindPlugin
 
+	// scoreBuf is reused by RunScorePlugins, which the scheduling loop
+	// calls from one goroutine.
+	scoreBuf []framework.NodeScore
+
 	waitingMu sync.Mutex
 	waiting   map[string]*waitingPod
 }
@@ -437,7 +441,8 @@ func (f *Framework) RunPreScorePlugins(ctx context.Context, state *framework.Cyc
 }
 
 // RunScorePlugins scores the nodes: each plugin's scores, normalized and
-// weighted, summed per node (in the order of nodes).
+// weighted, summed per node (in the order of nodes). It must not be called
+// concurrently (its buffers are reused).
 func (f *Framework) RunScorePlugins(ctx context.Context, state *framework.CycleState, pod *framework.PodInfo, nodes []*framework.NodeInfo) ([]int64, *framework.Status) {
 	totals := make([]int64, len(nodes))
 	var active []int
@@ -449,9 +454,12 @@ func (f *Framework) RunScorePlugins(ctx context.Context, state *framework.CycleS
 	if len(active) == 0 {
 		return totals, nil
 	}
+	if need := len(active) * len(nodes); cap(f.scoreBuf) < need {
+		f.scoreBuf = make([]framework.NodeScore, need)
+	}
 	scores := make([]framework.NodeScoreList, len(active))
 	for k := range active {
-		scores[k] = make(framework.NodeScoreList, len(nodes))
+		scores[k] = f.scoreBuf[k*len(nodes) : (k+1)*len(nodes) : (k+1)*len(nodes)]
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -61,6 +61,9 @@ type Scheduler struct {
 	metrics  *Metrics
 
 	nextStartNodeIndex int
+	// Buffers reused across cycles (the scheduling loop is one goroutine).
+	feasibleBuf []*framework.NodeInfo
+	rejectedBuf []*framework.Status
 	bindSem            chan struct{}
 	bindings           sync.WaitGroup
 	// Scheduled counts successful bindings (for benchmarks and tests).
@@ -402,8 +405,14 @@ func (s *Scheduler) findNodesThatFit(ctx context.Context, fwk *runtime.Framework
 		return nil, statuses, nil
 	}
 	toFind := NumFeasibleNodesToFind(fwk.PercentageOfNodesToScore(), n)
-	feasible := make([]*framework.NodeInfo, toFind)
-	rejected := make([]*framework.Status, n)
+	if cap(s.feasibleBuf) < toFind {
+		s.feasibleBuf = make([]*framework.NodeInfo, toFind)
+	}
+	if cap(s.rejectedBuf) < n {
+		s.rejectedBuf = make([]*framework.Status, n)
+	}
+	feasible := s.feasibleBuf[:toFind]
+	rejected := s.rejectedBuf[:n]
 	var found, processed atomic.Int32
 	start := s.nextStartNodeIndex % n
 	checkNominated := s.queue.HasNominatedPods()
@@ -432,14 +441,20 @@ func (s *Scheduler) findNodesThatFit(ctx context.Context, fwk *runtime.Framework
 		rejected[idx] = st
 	})
 	s.nextStartNodeIndex = (start + int(processed.Load())) % n
+	var errStatus *framework.Status
 	for i, st := range rejected {
 		if st != nil {
+			rejected[i] = nil
 			if st.Code() == framework.Error {
-				return nil, nil, st.AsError()
+				errStatus = st
 			}
 			statuses[nodes[i].Name()] = st
 		}
 	}
+	if errStatus != nil {
+		return nil, nil, errStatus.AsError()
+	}
+	// The caller keeps the feasible nodes only until the next cycle.
 	return feasible[:found.Load()], statuses, nil
 }
 

@@ -17,6 +17,7 @@ type BalancedAllocationArgs struct {
 // shares: score = (1 - standard deviation of the shares) * 100.
 type BalancedAllocation struct {
 	resources []ResourceSpec
+	cpuMem    bool
 }
 
 var _ framework.ScorePlugin = (*BalancedAllocation)(nil)
@@ -30,7 +31,16 @@ func NewBalancedAllocation(_ context.Context, raw json.RawMessage, _ framework.H
 	if len(args.Resources) == 0 {
 		args.Resources = defaultResources()
 	}
-	return &BalancedAllocation{resources: args.Resources}, nil
+	cpuMem := len(args.Resources) == 2 && args.Resources[0].Name == framework.ResourceCPU && args.Resources[1].Name == framework.ResourceMemory
+	return &BalancedAllocation{resources: args.Resources, cpuMem: cpuMem}, nil
+}
+
+// share is requested/allocatable capped at 1, or -1 without allocatable.
+func share(requested, allocatable int64) float64 {
+	if allocatable == 0 {
+		return -1
+	}
+	return min(float64(requested)/float64(allocatable), 1)
 }
 
 // Name implements framework.Plugin.
@@ -38,6 +48,19 @@ func (*BalancedAllocation) Name() string { return BalancedAllocationName }
 
 // Score implements framework.ScorePlugin.
 func (b *BalancedAllocation) Score(_ context.Context, _ *framework.CycleState, pod *framework.PodInfo, node *framework.NodeInfo) (int64, *framework.Status) {
+	if b.cpuMem {
+		// The default: CPU and memory, where the standard deviation of two
+		// shares is half their difference.
+		c, m := share(node.NonZeroRequested.MilliCPU+pod.NonZeroCPU, node.Allocatable.MilliCPU),
+			share(node.NonZeroRequested.Memory+pod.NonZeroMemory, node.Allocatable.Memory)
+		if c < 0 || m < 0 {
+			if c < 0 && m < 0 {
+				return 0, nil
+			}
+			return framework.MaxNodeScore, nil // one resource: nothing to balance
+		}
+		return int64((1 - math.Abs(c-m)/2) * float64(framework.MaxNodeScore)), nil
+	}
 	var fractions [8]float64
 	n := 0
 	for _, r := range b.resources {
