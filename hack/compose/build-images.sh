@@ -84,7 +84,9 @@ build_image() {
   rm -rf "$STAGE/$name"
   mkdir -p "$rootfs/usr/local/bin" "$rootfs/tmp" "$rootfs/etc"
   chmod 1777 "$rootfs/tmp"
-  cp "$ROOT/bin/$name" "$ROOT/bin/probe" "$rootfs/usr/local/bin/"
+  # Hard links when bin/ and _output/ share a file system: no copying.
+  cp -l "$ROOT/bin/$name" "$ROOT/bin/probe" "$rootfs/usr/local/bin/" 2>/dev/null \
+    || cp "$ROOT/bin/$name" "$ROOT/bin/probe" "$rootfs/usr/local/bin/"
   # Just enough of /etc for os/user and name lookups in a scratch image.
   printf 'root:x:0:0:root:/root:/sbin/nologin\n' >"$rootfs/etc/passwd"
   printf 'root:x:0:\n' >"$rootfs/etc/group"

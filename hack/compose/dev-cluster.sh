@@ -155,12 +155,27 @@ up() {
   local addrs first
   addrs="$(gantry_dev wait-lb -context "$CONTEXT" demo -timeout 2m)" || die "service demo has no load balancer address (gantry --context $CONTEXT describe service demo)"
   ok "service demo load balancer: $addrs"
+  # After a make down the status may still name the load balancer that was
+  # removed: read it again on every try.
+  wait_for 60 "the demo to answer through its load balancer" demo_answers \
+    || die "the demo does not answer at its load balancer (gantry --context $CONTEXT describe service demo)"
+  addrs="$(gantry_dev wait-lb -context "$CONTEXT" demo -timeout 10s)"
   first="${addrs%% *}"
   first="${first%:80}"
-  wait_for 60 "the demo to answer at http://$first/" "$ROOT/bin/probe" -q "http://$first/" \
-    || die "the demo does not answer at http://$first/"
   ok "the demo answers at http://$first/"
   next_steps "$addrs"
+}
+
+# demo_answers succeeds when the demo answers an HTTP GET at the address its
+# Service's status names, and that address is a load balancer container's.
+demo_answers() {
+  local addrs first ip
+  addrs="$(gantry_dev wait-lb -context "$CONTEXT" demo -timeout 5s)" || return 1
+  first="${addrs%% *}"
+  ip="${first%:*}"
+  docker ps -q --filter "label=io.gantry.cluster=$LB_CLUSTER" \
+    | xargs -r docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' | grep -qw -- "$ip" || return 1
+  "$ROOT/bin/probe" -q "http://$first/"
 }
 
 # kubelets_started prints the earliest start time of the kubelet containers
