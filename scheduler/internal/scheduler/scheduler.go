@@ -64,8 +64,8 @@ type Scheduler struct {
 	// Buffers reused across cycles (the scheduling loop is one goroutine).
 	feasibleBuf []*framework.NodeInfo
 	rejectedBuf []*framework.Status
-	bindSem            chan struct{}
-	bindings           sync.WaitGroup
+	bindSem     chan struct{}
+	bindings    sync.WaitGroup
 	// Scheduled counts successful bindings (for benchmarks and tests).
 	Scheduled atomic.Int64
 }
