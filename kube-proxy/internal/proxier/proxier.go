@@ -44,8 +44,9 @@ type Proxier struct {
 	endpoints map[string]*corev1.Endpoints
 	dirty     map[string]bool
 	rules     map[string]*serviceRules
-	// written are the per-service nat chains last written.
-	written  map[string]bool
+	// keys are the keys of rules, sorted; nil when they must be sorted
+	// again.
+	keys     []string
 	needFull bool
 	// needSave: read the kernel's chains on the next full sync (at start
 	// and after an error) to delete stale ones left by an earlier run.
@@ -58,6 +59,8 @@ type Proxier struct {
 	// top holds the top-level chains as last written, "table/chain" ->
 	// rules; a partial sync rewrites only those that differ.
 	top map[string]string
+	// lastSize is the size of the last full sync's input.
+	lastSize int
 }
 
 // New returns a Proxier writing through ipt. metrics may be nil.
@@ -66,7 +69,7 @@ func New(ipt iptables.Interface, opts Options, metrics *Metrics, logger *zap.Log
 		ipt: ipt, opts: opts, metrics: metrics, logger: logger,
 		FullSyncPeriod: DefaultFullSyncPeriod, Now: time.Now,
 		services: map[string]*corev1.Service{}, endpoints: map[string]*corev1.Endpoints{},
-		dirty: map[string]bool{}, rules: map[string]*serviceRules{}, written: map[string]bool{},
+		dirty: map[string]bool{}, rules: map[string]*serviceRules{},
 		needFull: true, needSave: true, top: map[string]string{},
 	}
 }
@@ -162,7 +165,7 @@ func (p *Proxier) Sync(ctx context.Context) (err error) {
 	p.mu.Lock()
 	dirty := p.dirty
 	p.dirty = map[string]bool{}
-	data, desired, top, counts := p.render(full, dirty, existing)
+	data, top, counts := p.render(full, dirty, existing)
 	pendingSince := p.pending
 	p.pending = time.Time{}
 	p.mu.Unlock()
@@ -191,7 +194,6 @@ func (p *Proxier) Sync(ctx context.Context) (err error) {
 		}
 		return fmt.Errorf("sync proxy rules: %w", err)
 	}
-	p.written = desired
 	p.top = top
 	if full {
 		p.needFull, p.needSave = false, false
@@ -217,28 +219,56 @@ func (p *Proxier) Sync(ctx context.Context) (err error) {
 }
 
 // render builds the restore input. It must be called with mu held. It
-// returns the input, the per-service chains that will exist, the top-level
-// chains' rules and the number of rules by table (nat, filter).
-func (p *Proxier) render(full bool, dirty, existing map[string]bool) ([]byte, map[string]bool, map[string]string, [2]int) {
-	rebuild := dirty
-	if full {
-		rebuild = map[string]bool{}
-		for k := range p.services {
-			rebuild[k] = true
-		}
-		for k := range p.rules {
-			rebuild[k] = true
-		}
-	}
-	for k := range rebuild {
-		svc := p.services[k]
-		if svc == nil {
+// returns the input, the top-level chains' rules and the number of rules by
+// table (nat, filter). existing, when not nil, are the per-service chains in
+// the kernel.
+func (p *Proxier) render(full bool, dirty, existing map[string]bool) ([]byte, map[string]string, [2]int) {
+	// Rules depend only on a service's Service and Endpoints: recompute
+	// those that changed (a full sync writes the cached rest too). The
+	// chains a changed service no longer has are stale.
+	var stale []string
+	for k := range dirty {
+		old := p.rules[k]
+		var rules *serviceRules
+		if svc := p.services[k]; svc != nil {
+			rules = buildServiceRules(svc, p.endpoints[k], p.opts)
+			p.rules[k] = rules
+		} else {
 			delete(p.rules, k)
+		}
+		if (old == nil) != (rules == nil) {
+			p.keys = nil
+		}
+		if old == nil {
 			continue
 		}
-		p.rules[k] = buildServiceRules(svc, p.endpoints[k], p.opts)
+		for _, c := range old.chains {
+			if !rules.has(c.name) {
+				stale = append(stale, c.name)
+			}
+		}
 	}
-	keys := slices.Sorted(maps.Keys(p.rules))
+	if p.keys == nil {
+		p.keys = slices.Sorted(maps.Keys(p.rules))
+	}
+	keys := p.keys
+	if existing != nil {
+		// Chains in the kernel that no service has (an earlier run's, or
+		// left by a failed sync).
+		stale = stale[:0]
+		desired := map[string]bool{}
+		for _, r := range p.rules {
+			for _, c := range r.chains {
+				desired[c.name] = true
+			}
+		}
+		for c := range existing {
+			if !desired[c] {
+				stale = append(stale, c)
+			}
+		}
+	}
+	slices.Sort(stale)
 	var counts [2]int
 
 	// The top-level chains' rules, each compared with what was written.
@@ -246,6 +276,10 @@ func (p *Proxier) render(full bool, dirty, existing map[string]bool) ([]byte, ma
 	counts[1] += writeFixedFilter(&w)
 	filterForward := w.take()
 	var fs, fe, ns, np strings.Builder
+	fs.Grow(len(p.top["filter/"+chainServices]))
+	fe.Grow(len(p.top["filter/"+chainExternalServices]))
+	ns.Grow(len(p.top["nat/"+chainServices]))
+	np.Grow(len(p.top["nat/"+chainNodePorts]))
 	for _, k := range keys {
 		r := p.rules[k]
 		fs.WriteString(r.filterServices)
@@ -270,6 +304,9 @@ func (p *Proxier) render(full bool, dirty, existing map[string]bool) ([]byte, ma
 	changed := func(k string) bool { v, ok := p.top[k]; return full || !ok || v != top[k] }
 
 	var buf bytes.Buffer
+	if full {
+		buf.Grow(p.lastSize)
+	}
 	filterChains := []string{chainServices, chainExternalServices, chainForward}
 	var filterOut []string
 	for _, c := range filterChains {
@@ -299,28 +336,18 @@ func (p *Proxier) render(full bool, dirty, existing map[string]bool) ([]byte, ma
 	if changed("nat/" + chainMarkMasq + "+" + chainPostrouting) {
 		natOut = append(natOut, chainPostrouting, chainMarkMasq)
 	}
-	desired := make(map[string]bool, len(p.written))
 	var rewrite []chain
-	for _, k := range keys {
-		for _, c := range p.rules[k].chains {
-			desired[c.name] = true
-			if full || rebuild[k] {
-				rewrite = append(rewrite, c)
+	if full {
+		for _, k := range keys {
+			rewrite = append(rewrite, p.rules[k].chains...)
+		}
+	} else {
+		for _, k := range keys {
+			if dirty[k] {
+				rewrite = append(rewrite, p.rules[k].chains...)
 			}
 		}
 	}
-	var stale []string
-	for c := range p.written {
-		if !desired[c] {
-			stale = append(stale, c)
-		}
-	}
-	for c := range existing {
-		if !desired[c] && !p.written[c] {
-			stale = append(stale, c)
-		}
-	}
-	slices.Sort(stale)
 	if len(natOut)+len(rewrite)+len(stale) > 0 {
 		buf.WriteString("*nat\n")
 		for _, c := range natOut {
@@ -348,7 +375,10 @@ func (p *Proxier) render(full bool, dirty, existing map[string]bool) ([]byte, ma
 		}
 		buf.WriteString("COMMIT\n")
 	}
-	return buf.Bytes(), desired, top, counts
+	if full {
+		p.lastSize = buf.Len()
+	}
+	return buf.Bytes(), top, counts
 }
 
 // existingChains lists the per-service nat chains in the kernel.

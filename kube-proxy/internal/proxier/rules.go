@@ -35,6 +35,19 @@ type serviceRules struct {
 	natCount, filterCount int
 }
 
+// has reports whether r (nil: none) has a chain of that name.
+func (r *serviceRules) has(name string) bool {
+	if r == nil {
+		return false
+	}
+	for _, c := range r.chains {
+		if c.name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // ruleWriter builds rule lines.
 type ruleWriter struct{ b strings.Builder }
 
