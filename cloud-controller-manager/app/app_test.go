@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -14,6 +15,7 @@ import (
 	. "github.com/gantryhq/gantry/cloud-controller-manager/internal/testutil"
 	"github.com/gantryhq/gantry/cloud-controller-manager/provider"
 	"github.com/gantryhq/gantry/cloud-controller-manager/provider/fake"
+	coordinationv1 "github.com/gantryhq/gantry/proto/gantry/coordination/v1"
 	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
 )
 
@@ -106,4 +108,51 @@ func TestRun(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode == 200, resp.Status
 	})
+}
+
+// TestLeaderElection: of two replicas only the leader acts; when it stops,
+// the other takes over.
+func TestLeaderElection(t *testing.T) {
+	cs, srv := clienttest.New(t, MakeNode("n1").Obj(), MakeService("default", "web", "LoadBalancer").Port(80, 30080).Obj())
+	type replica struct {
+		p      *fake.Provider
+		cancel context.CancelFunc
+		done   chan error
+	}
+	start := func(id string) *replica {
+		p := fake.New()
+		p.HasRoutes = false
+		reg, _ := provider.NewRegistry(fake.Registration(p))
+		o := NewOptions(reg)
+		o.CloudProvider, o.SecurePort, o.BindAddress = "fake", 0, "127.0.0.1"
+		o.LeaseDuration, o.RenewDeadline, o.RetryPeriod = 3*time.Second, 2*time.Second, 200*time.Millisecond
+		ctrls, _ := EnabledControllers(o.Controllers)
+		cfg := &Config{Options: *o, Client: cs, Provider: p, Controllers: ctrls, Identity: id}
+		ctx, cancel := context.WithCancel(context.Background())
+		r := &replica{p: p, cancel: cancel, done: make(chan error, 1)}
+		go func() { r.done <- Run(ctx, cfg.Complete(), nil) }()
+		return r
+	}
+	a := start("a")
+	Eventually(t, "a leads and ensures the load balancer", func() (bool, string) {
+		return a.p.CallCount("EnsureLoadBalancer") > 0, fmt.Sprint(a.p.Calls())
+	})
+	b := start("b")
+	defer func() { b.cancel(); <-b.done }()
+	time.Sleep(time.Second)
+	if calls := b.p.Calls(); len(calls) != 0 {
+		t.Fatalf("standby replica acted: %v", calls)
+	}
+	a.cancel() // releases the lease
+	if err := <-a.done; err != nil {
+		t.Fatalf("a: %v", err)
+	}
+	// b takes over and, its provider knowing no balancer, ensures one.
+	Eventually(t, "b takes over", func() (bool, string) {
+		return b.p.CallCount("EnsureLoadBalancer") > 0, fmt.Sprint(b.p.Calls())
+	})
+	lease, _ := srv.Object("leases", "kube-system", "cloud-controller-manager").(*coordinationv1.Lease)
+	if got := lease.GetSpec().GetHolderIdentity(); got != "b" {
+		t.Errorf("lease holder %q, want b", got)
+	}
 }
