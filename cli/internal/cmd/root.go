@@ -158,6 +158,7 @@ func NewRootCommand(streams Streams) (*cobra.Command, *Factory) {
 		newTaintCommand(f),
 		newReplaceCommand(f),
 		newAPIVersionsCommand(f),
+		newCpCommand(f),
 		newConfigCommand(f),
 		newCompletionCommand(f),
 	)
