@@ -103,6 +103,24 @@ func TestSync(t *testing.T) {
 			wantEvents:   []string{"Normal ScalingReplicaSet Scaled down replica set web-" + deployment.ComputeHash(controllertest.Template(map[string]string{"app": "web"}, "img:1"), nil) + " from 10 to 8"},
 		},
 		{
+			name: "a stale status (pods still being deleted) does not count as available",
+			objs: []scheme.Object{
+				controllertest.Deployment("web", "web", "img:2", 10),
+				func() scheme.Object {
+					rs := rsFor(base, "img:1", 1, 10, t0)
+					rs.Spec.Replicas = ptr.To(int32(8)) // scaled down, status not yet caught up
+					return rs
+				}(),
+				func() scheme.Object {
+					rs := rsFor(base, "img:2", 2, 5, t0.Add(time.Minute))
+					rs.Status.AvailableReplicas, rs.Status.ReadyReplicas = 3, 3
+					return rs
+				}(),
+			},
+			// really 8+3 available, 8 must stay: 3 may go (not 5)
+			wantReplicas: []string{"img:1=5", "img:2=5"},
+		},
+		{
 			name: "recreate scales the old replica set to zero first",
 			objs: []scheme.Object{
 				withImage(controllertest.Deployment("web", "web", "img:2", 10), func(d *appsv1.Deployment) {

@@ -54,7 +54,7 @@ func (s *syncer) reconcileOldRSs(ctx context.Context, all, old []*appsv1.Replica
 	}
 	allPods := sumSpec(all)
 	minAvailable := s.d.Spec.GetReplicas() - MaxUnavailable(s.d)
-	newUnavailable := replicas(newRS) - newRS.GetStatus().GetAvailableReplicas()
+	newUnavailable := replicas(newRS) - availableOf(newRS)
 	maxScaledDown := allPods - minAvailable - newUnavailable
 	if maxScaledDown <= 0 {
 		return false, nil
@@ -82,7 +82,7 @@ func (s *syncer) cleanupUnhealthy(ctx context.Context, old []*appsv1.ReplicaSet,
 		if replicas(rs) == 0 {
 			continue
 		}
-		unhealthy := replicas(rs) - rs.GetStatus().GetAvailableReplicas()
+		unhealthy := replicas(rs) - availableOf(rs)
 		if unhealthy <= 0 {
 			continue
 		}
@@ -101,7 +101,12 @@ func (s *syncer) cleanupUnhealthy(ctx context.Context, old []*appsv1.ReplicaSet,
 // availability stays at least replicas - maxUnavailable.
 func (s *syncer) scaleDownOldForRolling(ctx context.Context, all, old []*appsv1.ReplicaSet) (int32, error) {
 	minAvailable := s.d.Spec.GetReplicas() - MaxUnavailable(s.d)
-	available := sumStatus(all, func(x *appsv1.ReplicaSetStatus) int32 { return x.GetAvailableReplicas() })
+	var available int32
+	for _, rs := range all {
+		if rs != nil {
+			available += availableOf(rs)
+		}
+	}
 	if available <= minAvailable {
 		return 0, nil
 	}
@@ -122,4 +127,15 @@ func (s *syncer) scaleDownOldForRolling(ctx context.Context, all, old []*appsv1.
 		done += down
 	}
 	return done, nil
+}
+
+// availableOf is a replica set's available replicas as far as they can be
+// counted on: its status, but no more than its spec. Right after a scale
+// down the status still counts the pods being deleted; trusting it would
+// let a second scale down take availability below the minimum.
+func availableOf(rs *appsv1.ReplicaSet) int32 {
+	if rs == nil {
+		return 0
+	}
+	return min(rs.GetStatus().GetAvailableReplicas(), replicas(rs))
 }

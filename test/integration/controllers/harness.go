@@ -44,6 +44,7 @@ func (c *FakeClock) Set(t time.Time) {
 
 // CM is a controller-manager running in the test's process.
 type CM struct {
+	t      testing.TB
 	cancel context.CancelFunc
 	done   chan error
 	once   sync.Once
@@ -64,9 +65,12 @@ type CMOptions struct {
 func TestOptions() *app.Options {
 	o := app.NewOptions()
 	o.Port = 0
-	o.LeaseDuration = 2 * time.Second
-	o.RenewDeadline = 1500 * time.Millisecond
-	o.RetryPeriod = 200 * time.Millisecond
+	// A generous renew deadline, so that a loaded machine (or -race) does
+	// not lose the lease; a stopped controller-manager releases it, so a
+	// restart takes over at once anyway.
+	o.LeaseDuration = 15 * time.Second
+	o.RenewDeadline = 10 * time.Second
+	o.RetryPeriod = 100 * time.Millisecond
 	o.NodeMonitorPeriod = 200 * time.Millisecond
 	o.NodeMonitorGracePeriod = 2 * time.Second
 	o.NodeEvictionRate = 100
@@ -100,16 +104,19 @@ func StartCM(t testing.TB, cs *client.Clientset, opts CMOptions) *CM {
 		cfg.Clock = opts.Clock
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	cm := &CM{cancel: cancel, done: make(chan error, 1)}
+	cm := &CM{t: t, cancel: cancel, done: make(chan error, 1)}
 	go func() { cm.done <- app.Run(ctx, cfg.Complete()) }()
 	t.Cleanup(cm.Stop)
 	return cm
 }
 
-// Stop stops the controller-manager and waits for it.
+// Stop stops the controller-manager and waits for it. It fails the test
+// if the controller-manager had stopped by itself (lost its lease).
 func (c *CM) Stop() {
 	c.once.Do(func() {
 		c.cancel()
-		<-c.done
+		if err := <-c.done; err != nil {
+			c.t.Errorf("controller-manager: %v", err)
+		}
 	})
 }
