@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -64,6 +65,9 @@ func Setup(ctx context.Context, o SetupOptions) (*Scheduler, *Informers, error) 
 		}
 		if first == nil {
 			first = fwk
+		} else if a, b := first.ListPlugins()["queueSort"], fwk.ListPlugins()["queueSort"]; a[0] != b[0] {
+			return nil, nil, fmt.Errorf("profile %q: queueSort plugin %s differs from profile %q's %s; every profile must use the same",
+				p.SchedulerName, b[0], first.ProfileName(), a[0])
 		}
 		profiles[p.SchedulerName] = fwk
 		names = append(names, p.SchedulerName)
