@@ -608,3 +608,49 @@ func TestActiveDeadline(t *testing.T) {
 		t.Errorf("events: %v", h.events.reasons)
 	}
 }
+
+func TestInitContainers(t *testing.T) {
+	rt := fake.New(true)
+	rt.SetBehavior("init:ok", fake.Behavior{ExitAfter: 100 * time.Millisecond})
+	rt.SetBehavior("init:fail", fake.Behavior{ExitAfter: 50 * time.Millisecond, ExitCode: 1})
+	h := startHarness(t, rt)
+
+	p := makePod("inits").obj()
+	p.Spec.InitContainers = []*corev1.Container{{Name: "first", Image: "init:ok"}, {Name: "second", Image: "init:ok"}}
+	h.create(p)
+	pending := h.waitPod("inits", "initializing", func(p *corev1.Pod) bool { return condition(p, "Initialized") == "False" })
+	if pending.GetStatus().GetPhase() != "Pending" || waitingReason(pending) != reasonPodInitializing {
+		t.Errorf("while initializing: phase %s, app waiting %q", pending.GetStatus().GetPhase(), waitingReason(pending))
+	}
+	got := h.waitPod("inits", "Running", phaseIs("Running"))
+	if condition(got, "Initialized") != "True" {
+		t.Errorf("Initialized = %s", condition(got, "Initialized"))
+	}
+	for _, cs := range got.GetStatus().GetInitContainerStatuses() {
+		if cs.GetState().GetTerminated().GetExitCode() != 0 || !cs.GetReady() {
+			t.Errorf("init container status %v", cs)
+		}
+	}
+	// They ran in order, each once.
+	var order []string
+	for _, c := range rt.Calls() {
+		if c.Method == "SyncPod" && c.UID == got.GetMetadata().GetUid() {
+			for _, d := range c.Detail {
+				if strings.HasPrefix(d, "+") {
+					order = append(order, d)
+				}
+			}
+		}
+	}
+	if diff := cmp.Diff([]string{"+first", "+second", "+c"}, order); diff != "" {
+		t.Errorf("start order (-want +got):\n%s", diff)
+	}
+
+	f := makePod("init-fails").policy("Never").obj()
+	f.Spec.InitContainers = []*corev1.Container{{Name: "bad", Image: "init:fail"}}
+	h.create(f)
+	failed := h.waitPod("init-fails", "Failed", phaseIs("Failed"))
+	if cs := failed.GetStatus().GetContainerStatuses()[0]; cs.GetState().GetRunning() != nil || cs.GetContainerId() != "" {
+		t.Errorf("app container ran after its init container failed: %v", cs)
+	}
+}

@@ -24,6 +24,7 @@ const (
 	reasonErrImagePull      = "ErrImagePull"
 	reasonImagePullBackOff  = "ImagePullBackOff"
 	reasonErrImageNeverPull = "ErrImageNeverPull"
+	reasonPodInitializing   = "PodInitializing"
 )
 
 // waiting is why a container does not run.
@@ -273,6 +274,57 @@ func (k *Kubelet) computeActions(pod *corev1.Pod, st *runtime.PodStatus, now tim
 	}
 	var start []plan
 	var running []plan
+
+	// Init containers run one at a time, each to success, before the app
+	// containers start.
+	initDone := true
+	for _, c := range pod.GetSpec().GetInitContainers() {
+		name := c.GetName()
+		latest := st.Latest(name)
+		if latest != nil && latest.State == runtime.StateExited && latest.ExitCode == 0 {
+			continue
+		}
+		initDone = false
+		key := uid + "/" + name
+		switch {
+		case latest == nil:
+			if in, wait := k.crashBackoff.inBackoff(key, k.crashBackoff.since(key), now); in {
+				d.wait(name, reasonCrashLoopBackOff, "back-off starting init container "+name)
+				d.requeueAfter(wait)
+				break
+			}
+			start = append(start, plan{c, 0})
+		case latest.State == runtime.StateExited:
+			if policy == "Never" {
+				break // the pod has failed
+			}
+			if in, wait := k.crashBackoff.inBackoff(key, latest.FinishedAt, now); in {
+				d.wait(name, reasonCrashLoopBackOff, fmt.Sprintf("back-off %s restarting failed init container=%s pod=%s_%s(%s)",
+					k.crashBackoff.current(key), name, pod.GetMetadata().GetName(), pod.GetMetadata().GetNamespace(), uid))
+				d.requeueAfter(wait)
+				break
+			}
+			k.crashBackoff.next(key, latest.FinishedAt)
+			start = append(start, plan{c, latest.Attempt + 1})
+		}
+		break
+	}
+	if !initDone {
+		for _, c := range pod.GetSpec().GetContainers() {
+			d.wait(c.GetName(), reasonPodInitializing, "")
+		}
+		if len(start) > 0 && !sandboxOK {
+			d.actions.CreateSandbox = true
+			if st.Sandbox != nil {
+				d.actions.SandboxAttempt = st.Sandbox.Attempt + 1
+			}
+		}
+		for _, p := range start {
+			d.actions.Start = append(d.actions.Start, runtime.StartContainer{Container: p.c, Attempt: p.attempt})
+		}
+		return d
+	}
+
 	for _, c := range pod.GetSpec().GetContainers() {
 		name := c.GetName()
 		latest := st.Latest(name)
@@ -454,49 +506,33 @@ func (k *Kubelet) generateStatus(pod *corev1.Pod, st *runtime.PodStatus, w map[s
 		oldStatuses[cs.GetName()] = cs
 	}
 
+	oldInit := map[string]*corev1.ContainerStatus{}
+	for _, cs := range old.GetInitContainerStatuses() {
+		oldInit[cs.GetName()] = cs
+	}
+	var incomplete []string
+	initFailed := false
+	for _, c := range pod.GetSpec().GetInitContainers() {
+		cs := k.containerStatus(uid, c, st, w, oldInit[c.GetName()])
+		term := cs.GetState().GetTerminated()
+		switch {
+		case term != nil && term.GetExitCode() == 0:
+			cs.Ready = true
+		case term != nil || cs.GetLastState().GetTerminated().GetExitCode() != 0:
+			initFailed = initFailed || term != nil
+			incomplete = append(incomplete, c.GetName())
+		default:
+			incomplete = append(incomplete, c.GetName())
+		}
+		out.InitContainerStatuses = append(out.InitContainerStatuses, cs)
+	}
+
 	var waitingN, runningN, stoppedN, succeededN int
 	var unready []string
 	for _, c := range pod.GetSpec().GetContainers() {
-		name := c.GetName()
-		cs := &corev1.ContainerStatus{Name: name, Image: c.GetImage(), State: &corev1.ContainerState{}, Started: proto.Bool(false)}
-		latest := st.Latest(name)
-		wt, hasWait := w[name]
-		if latest != nil {
-			cs.ContainerId = k.rt.Type() + "://" + latest.ID
-			cs.ImageId = latest.ImageID
-			cs.RestartCount = int32(latest.Attempt)
-			if prev := st.Previous(name); prev != nil && prev.State == runtime.StateExited {
-				cs.LastState = &corev1.ContainerState{Terminated: terminated(prev, k.rt.Type())}
-			}
-			switch latest.State {
-			case runtime.StateRunning:
-				started := k.prober.result(uid, latest.ID, c, startup)
-				cs.Started = proto.Bool(started)
-				cs.Ready = started && k.prober.result(uid, latest.ID, c, readiness)
-				cs.State.Running = &corev1.ContainerStateRunning{StartedAt: timestamppb.New(latest.StartedAt)}
-			case runtime.StateExited:
-				term := terminated(latest, k.rt.Type())
-				if hasWait {
-					cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: wt.reason, Message: wt.message}
-					cs.LastState = &corev1.ContainerState{Terminated: term}
-				} else {
-					cs.State.Terminated = term
-				}
-			default:
-				cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: reasonContainerCreating}
-			}
-		} else {
-			if !hasWait {
-				wt = waiting{reason: reasonContainerCreating}
-			}
-			cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: wt.reason, Message: wt.message}
-			if o := oldStatuses[name]; o != nil {
-				cs.RestartCount = o.GetRestartCount()
-				cs.LastState = o.GetLastState()
-			}
-		}
+		cs := k.containerStatus(uid, c, st, w, oldStatuses[c.GetName()])
 		if !cs.Ready {
-			unready = append(unready, name)
+			unready = append(unready, c.GetName())
 		}
 		switch {
 		case cs.State.Running != nil:
@@ -518,6 +554,10 @@ func (k *Kubelet) generateStatus(pod *corev1.Pod, st *runtime.PodStatus, w map[s
 	switch {
 	case isTerminal(old.GetPhase()):
 		out.Phase = old.GetPhase()
+	case initFailed && policy == "Never":
+		out.Phase = "Failed"
+	case len(incomplete) > 0:
+		out.Phase = "Pending"
 	case waitingN > 0:
 		out.Phase = "Pending"
 	case runningN > 0:
@@ -558,7 +598,7 @@ func (k *Kubelet) generateStatus(pod *corev1.Pod, st *runtime.PodStatus, w map[s
 		cond("PodScheduled", true, "", "")
 	}
 	cond("PodReadyToStartContainers", st.Sandbox != nil && st.Sandbox.Running, "", "")
-	cond("Initialized", true, "", "")
+	cond("Initialized", len(incomplete) == 0, "ContainersNotInitialized", fmt.Sprintf("containers with incomplete status: %v", incomplete))
 	reason, message := "ContainersNotReady", fmt.Sprintf("containers with unready status: %v", unready)
 	if isTerminal(out.Phase) {
 		reason, message = "PodCompleted", ""
@@ -582,6 +622,50 @@ func (k *Kubelet) generateStatus(pod *corev1.Pod, st *runtime.PodStatus, w map[s
 		}
 	}
 	return out
+}
+
+// containerStatus is the status of container c as st, the waiting reasons
+// and the probes say; old is its previous status, if any.
+func (k *Kubelet) containerStatus(uid string, c *corev1.Container, st *runtime.PodStatus, w map[string]waiting, old *corev1.ContainerStatus) *corev1.ContainerStatus {
+	name := c.GetName()
+	cs := &corev1.ContainerStatus{Name: name, Image: c.GetImage(), State: &corev1.ContainerState{}, Started: proto.Bool(false)}
+	latest := st.Latest(name)
+	wt, hasWait := w[name]
+	if latest == nil {
+		if !hasWait {
+			wt = waiting{reason: reasonContainerCreating}
+		}
+		cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: wt.reason, Message: wt.message}
+		if old != nil {
+			cs.RestartCount = old.GetRestartCount()
+			cs.LastState = old.GetLastState()
+		}
+		return cs
+	}
+	cs.ContainerId = k.rt.Type() + "://" + latest.ID
+	cs.ImageId = latest.ImageID
+	cs.RestartCount = int32(latest.Attempt)
+	if prev := st.Previous(name); prev != nil && prev.State == runtime.StateExited {
+		cs.LastState = &corev1.ContainerState{Terminated: terminated(prev, k.rt.Type())}
+	}
+	switch latest.State {
+	case runtime.StateRunning:
+		started := k.prober.result(uid, latest.ID, c, startup)
+		cs.Started = proto.Bool(started)
+		cs.Ready = started && k.prober.result(uid, latest.ID, c, readiness)
+		cs.State.Running = &corev1.ContainerStateRunning{StartedAt: timestamppb.New(latest.StartedAt)}
+	case runtime.StateExited:
+		term := terminated(latest, k.rt.Type())
+		if hasWait {
+			cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: wt.reason, Message: wt.message}
+			cs.LastState = &corev1.ContainerState{Terminated: term}
+		} else {
+			cs.State.Terminated = term
+		}
+	default:
+		cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: reasonContainerCreating}
+	}
+	return cs
 }
 
 func terminated(c *runtime.ContainerStatus, rtType string) *corev1.ContainerStateTerminated {

@@ -161,7 +161,6 @@ func TestRestartPolicyNever(t *testing.T) {
 	}
 }
 
-
 func TestMissingImage(t *testing.T) {
 	e := newEnv(t)
 	e.create(e.pod("nope", "gantry/does-not-exist:1"))
@@ -243,7 +242,7 @@ func TestGracefulDeletion(t *testing.T) {
 func TestLogsAndExecThroughAPIServer(t *testing.T) {
 	e := newEnv(t)
 	p := e.pod("shell", "busybox:latest")
-	p.Spec.Containers[0].Command = []string{"sh", "-c", "echo line-1; echo err-1 >&2; echo line-2; sleep 3600"}
+	p.Spec.Containers[0].Command = []string{"sh", "-c", "echo line-1; echo err-1 >&2; sleep 0.5; echo line-2; sleep 3600"}
 	e.create(p)
 	e.waitPod("shell", "Running", 60*time.Second, func(p *corev1.Pod) bool { return p.GetStatus().GetPhase() == "Running" })
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

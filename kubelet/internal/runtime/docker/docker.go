@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -61,6 +62,11 @@ type Runtime struct {
 
 	// pausePresent caches that the pause image exists.
 	pausePresent atomic.Bool
+	// netMu serializes what adds or removes an endpoint on the pod network
+	// (starting, stopping and removing sandboxes): Docker 20.10 can lose
+	// count of a network's endpoints under concurrent changes and then
+	// refuse to remove the network ("has active endpoints", moby#42119).
+	netMu sync.Mutex
 }
 
 var _ runtime.Runtime = (*Runtime)(nil)
@@ -219,7 +225,9 @@ func (r *Runtime) SyncPod(ctx context.Context, pod *corev1.Pod, a *runtime.Actio
 			}
 		}
 		if st.Sandbox != nil {
+			r.netMu.Lock()
 			_, _ = r.cli.ContainerRemove(ctx, st.Sandbox.ID, client.ContainerRemoveOptions{Force: true})
+			r.netMu.Unlock()
 		}
 		if sandboxID, err = r.createSandbox(ctx, pod, a.SandboxAttempt); err != nil {
 			res.SandboxErr = err
@@ -328,8 +336,13 @@ func (r *Runtime) createSandbox(ctx context.Context, pod *corev1.Pod, attempt in
 		}
 		return "", err
 	}
-	if _, err := r.cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
+	r.netMu.Lock()
+	_, err = r.cli.ContainerStart(ctx, id, client.ContainerStartOptions{})
+	if err != nil {
 		_, _ = r.cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true})
+	}
+	r.netMu.Unlock()
+	if err != nil {
 		return "", fmt.Errorf("start sandbox: %w", err)
 	}
 	return id, nil
@@ -412,11 +425,13 @@ func (r *Runtime) KillPod(ctx context.Context, uid string, grace time.Duration) 
 		}()
 	}
 	wg.Wait()
+	r.netMu.Lock()
 	for _, id := range sandboxes {
 		if err := r.stop(ctx, id, 0); err != nil {
 			errs <- err
 		}
 	}
+	r.netMu.Unlock()
 	close(errs)
 	return <-errs
 }
@@ -427,8 +442,21 @@ func (r *Runtime) RemovePod(ctx context.Context, uid string) error {
 	if err != nil {
 		return err
 	}
+	// App containers first, then the sandboxes, whose endpoints go with
+	// them.
+	sort.SliceStable(list, func(i, j int) bool {
+		return list[i].Labels[runtime.LabelContainerName] != runtime.SandboxName && list[j].Labels[runtime.LabelContainerName] == runtime.SandboxName
+	})
 	for _, c := range list {
-		if _, err := r.cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !cerrdefs.IsNotFound(err) {
+		sandbox := c.Labels[runtime.LabelContainerName] == runtime.SandboxName
+		if sandbox {
+			r.netMu.Lock()
+		}
+		_, err := r.cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+		if sandbox {
+			r.netMu.Unlock()
+		}
+		if err != nil && !cerrdefs.IsNotFound(err) {
 			return fmt.Errorf("remove container %s: %w", c.ID, err)
 		}
 	}
