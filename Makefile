@@ -58,8 +58,8 @@ clean-bin:
 # daemon images (images-daemons), starts the cluster, waits for Ready nodes,
 # writes a `dev` context into ~/.gantry/config and applies a demo.
 .PHONY: up down clean logs images-daemons test-compose
-up:
-	hack/compose/dev-cluster.sh up
+up: build images images-daemons
+	@GANTRY_BUILT=1 hack/compose/dev-cluster.sh up
 
 down:
 	hack/compose/dev-cluster.sh down
@@ -71,7 +71,7 @@ logs:
 	hack/compose/dev-cluster.sh logs $(SERVICE)
 
 images-daemons: build
-	hack/compose/build-images.sh
+	@QUIET=$(if $(filter up,$(MAKECMDGOALS)),1,) hack/compose/build-images.sh
 
 # hack/compose's own programs (probe, gantry-dev) live outside go.work.
 test-compose:

@@ -18,6 +18,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
+# make up builds first (its prerequisites) and says so with GANTRY_BUILT=1;
+# run alone, this script builds.
 
 export COMPOSE_PROJECT_NAME=gantry
 export GANTRY_API_PORT="${GANTRY_API_PORT:-6443}"
@@ -54,6 +56,10 @@ run_logged() {
 have_make_target() { make -n "$1" >/dev/null 2>&1; }
 
 build() {
+  if [[ -n "${GANTRY_BUILT:-}" ]]; then
+    echo "$OK binaries and images built (make build images images-daemons)"
+    return
+  fi
   [[ -z "${SKIP_BUILD:-}" ]] || { echo "  (SKIP_BUILD: using bin/ and the images as they are)"; return; }
   run_logged make -s build
   ok "binaries built (make build)"
