@@ -186,3 +186,52 @@ func TestConfigEditing(t *testing.T) {
 		t.Errorf("resolved config: %+v", cfg)
 	}
 }
+
+func TestOverrideFlags(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config")
+	f := config.NewFile("local", config.Cluster{Server: "https://127.0.0.1:6443", InsecureSkipTLSVerify: true}, config.User{Token: "file-token"}, "team")
+	if err := config.Write(path, f); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(config.EnvVar, path)
+	tests := []struct {
+		args       []string
+		server     string
+		token      string
+		namespace  string
+		plaintext  bool
+		wantErrSub string
+	}{
+		{args: nil, server: "127.0.0.1:6443", token: "file-token", namespace: "team"},
+		{args: []string{"--server=https://10.0.0.9:7443"}, server: "10.0.0.9:7443", token: "file-token", namespace: "team"},
+		{args: []string{"-s", "http://10.0.0.9:8080", "--token=flag-token"}, server: "10.0.0.9:8080", token: "flag-token", namespace: "team", plaintext: true},
+		{args: []string{"--context=nope", "--token=x"}, wantErrSub: `context "nope" not found`},
+	}
+	for _, tt := range tests {
+		root, fac := NewRootCommand(Streams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}})
+		if err := root.PersistentFlags().Parse(tt.args); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := fac.Config()
+		if tt.wantErrSub != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErrSub) {
+				t.Errorf("%v: err %v, want %q", tt.args, err, tt.wantErrSub)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%v: %v", tt.args, err)
+			continue
+		}
+		if cfg.Server != tt.server || cfg.BearerToken != tt.token || cfg.Namespace != tt.namespace || cfg.Plaintext != tt.plaintext {
+			t.Errorf("%v: got %+v", tt.args, cfg)
+		}
+	}
+	// Without any file, --server alone is enough.
+	t.Setenv(config.EnvVar, filepath.Join(t.TempDir(), "missing"))
+	root, fac := NewRootCommand(Streams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}})
+	_ = root.PersistentFlags().Parse([]string{"--server=http://127.0.0.1:9"})
+	if cfg, err := fac.Config(); err != nil || cfg.Server != "127.0.0.1:9" || cfg.Namespace != "default" {
+		t.Errorf("--server without a file: %+v %v", cfg, err)
+	}
+}

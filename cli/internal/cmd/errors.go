@@ -85,7 +85,7 @@ func FormatError(err error) string {
 		}
 		return "Unable to connect to the server: " + s.Message()
 	case codes.Unauthenticated:
-		return "error: You must be logged in to the server (Unauthorized): " + msg
+		return "error: You must be logged in to the server (" + msg + ")"
 	case codes.Canceled:
 		return "error: " + msg
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/gantryhq/gantry/client"
 	"github.com/gantryhq/gantry/client/config"
@@ -37,8 +38,9 @@ type Factory struct {
 
 	cancel context.CancelFunc
 
-	cfg *config.Config
-	cs  *client.Clientset
+	overrides overrides
+	cfg       *config.Config
+	cs        *client.Clientset
 }
 
 // Config resolves the client config (--kubeconfig, else $GANTRY_CONFIG,
@@ -47,12 +49,115 @@ func (f *Factory) Config() (*config.Config, error) {
 	if f.cfg != nil {
 		return f.cfg, nil
 	}
-	cfg, err := config.Open(f.Kubeconfig, f.Context)
+	if f.overrides == (overrides{}) {
+		cfg, err := config.Open(f.Kubeconfig, f.Context)
+		if err != nil {
+			return nil, err
+		}
+		f.cfg = cfg
+		return cfg, nil
+	}
+	// Flags override parts of the file, or replace a file that is missing
+	// when they say everything (--server at least).
+	file, err := f.overriddenFile()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := file.Resolve(file.CurrentContext)
 	if err != nil {
 		return nil, err
 	}
 	f.cfg = cfg
 	return cfg, nil
+}
+
+// overrides are the global flags that override the client config file.
+type overrides struct {
+	server, token, user, cluster string
+	certificateAuthority         string
+	clientCertificate, clientKey string
+	insecureSkipTLSVerify        bool
+}
+
+func (f *Factory) addOverrideFlags(pf *pflag.FlagSet) {
+	o := &f.overrides
+	pf.StringVarP(&o.server, "server", "s", "", "The address and port of the Gantry API server")
+	pf.StringVar(&o.token, "token", "", "Bearer token for authentication to the API server")
+	pf.StringVar(&o.user, "user", "", "The name of the client config user to use")
+	pf.StringVar(&o.cluster, "cluster", "", "The name of the client config cluster to use")
+	pf.StringVar(&o.certificateAuthority, "certificate-authority", "", "Path to a cert file for the certificate authority")
+	pf.StringVar(&o.clientCertificate, "client-certificate", "", "Path to a client certificate file for TLS")
+	pf.StringVar(&o.clientKey, "client-key", "", "Path to a client key file for TLS")
+	pf.BoolVar(&o.insecureSkipTLSVerify, "insecure-skip-tls-verify", false, "If true, the server's certificate will not be checked for validity. This will make your HTTPS connections insecure")
+}
+
+// overriddenFile is the client config file with the override flags
+// applied to the context in use, as one synthetic context.
+func (f *Factory) overriddenFile() (*config.File, error) {
+	o := f.overrides
+	var cluster config.Cluster
+	var user config.User
+	namespace := ""
+	dir := ""
+	p, err := config.Path(f.Kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	file, err := config.Load(p)
+	switch {
+	case err == nil:
+		dir = file.Dir
+		name := f.Context
+		if name == "" {
+			name = file.CurrentContext
+		}
+		ctx, ok := file.Context(name)
+		if !ok && name != "" {
+			return nil, fmt.Errorf("client config: context %q not found", name)
+		}
+		if ctx != nil {
+			namespace = ctx.Namespace
+			clusterName, userName := ctx.Cluster, ctx.User
+			if o.cluster != "" {
+				clusterName = o.cluster
+			}
+			if o.user != "" {
+				userName = o.user
+			}
+			if c, ok := file.Cluster(clusterName); ok {
+				cluster = *c
+			} else if o.server == "" {
+				return nil, fmt.Errorf("client config: cluster %q not found", clusterName)
+			}
+			if u, ok := file.User(userName); ok {
+				user = *u
+			}
+		}
+	case o.server == "":
+		return nil, err
+	}
+	if o.server != "" {
+		cluster.Server = o.server
+	}
+	if o.certificateAuthority != "" {
+		cluster.CertificateAuthority, cluster.CertificateAuthorityData = o.certificateAuthority, nil
+	}
+	if o.insecureSkipTLSVerify {
+		cluster.InsecureSkipTLSVerify = true
+		cluster.CertificateAuthority, cluster.CertificateAuthorityData = "", nil
+	}
+	if o.token != "" {
+		user = config.User{Token: o.token}
+	}
+	if o.clientCertificate != "" {
+		user.ClientCertificate, user.ClientCertificateData = o.clientCertificate, nil
+	}
+	if o.clientKey != "" {
+		user.ClientKey, user.ClientKeyData = o.clientKey, nil
+	}
+	out := config.NewFile("gantry-flags", cluster, user, namespace)
+	out.Dir = dir
+	return out, nil
 }
 
 // Client returns the clientset, connecting on first use.
@@ -119,6 +224,7 @@ func NewRootCommand(streams Streams) (*cobra.Command, *Factory) {
 	pf.StringVar(&f.Context, "context", "", "The name of the client config context to use.")
 	pf.StringVarP(&f.Namespace, "namespace", "n", "", "If present, the namespace scope for this CLI request.")
 	pf.DurationVar(&f.RequestTimeout, "request-timeout", 0, "The length of time to wait before giving up on a single server request (e.g. 1s, 2m). Zero means don't timeout requests.")
+	f.addOverrideFlags(pf)
 	pf.IntP("v", "v", 0, "number for the log level verbosity (accepted for kubectl compatibility)")
 	root.PersistentPreRun = func(c *cobra.Command, _ []string) {
 		if f.RequestTimeout > 0 {
