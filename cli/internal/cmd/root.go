@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -135,6 +136,16 @@ func (f *Factory) overriddenFile() (*config.File, error) {
 		}
 	case o.server == "":
 		return nil, err
+	}
+	// Paths given as flags are relative to the working directory.
+	for _, p := range []*string{&o.certificateAuthority, &o.clientCertificate, &o.clientKey} {
+		if *p != "" {
+			abs, err := filepath.Abs(*p)
+			if err != nil {
+				return nil, err
+			}
+			*p = abs
+		}
 	}
 	if o.server != "" {
 		cluster.Server = o.server
