@@ -7,7 +7,10 @@
 // healthy node loses both. Adding those taints is rate-limited
 // (--node-eviction-rate), and when every node is unhealthy none is tainted
 // (and existing ones are removed): a cluster-wide outage is more likely the
-// control plane's network than every node at once.
+// control plane's network than every node at once. The matching NoSchedule
+// taints (and node.kubernetes.io/unschedulable for a cordoned node) are
+// kept in step without a rate limit, so that the scheduler avoids such
+// nodes.
 //
 // Pods on a node with NoExecute taints they do not tolerate are deleted at
 // once; those that tolerate them for tolerationSeconds are deleted that

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,10 +26,12 @@ const Name = "nodelifecycle"
 
 // The taints this controller manages.
 const (
-	TaintUnreachable = "node.kubernetes.io/unreachable"
-	TaintNotReady    = "node.kubernetes.io/not-ready"
-	NoExecute        = "NoExecute"
-	LeaseNamespace   = "kube-node-lease"
+	TaintUnreachable   = "node.kubernetes.io/unreachable"
+	TaintNotReady      = "node.kubernetes.io/not-ready"
+	TaintUnschedulable = "node.kubernetes.io/unschedulable"
+	NoExecute          = "NoExecute"
+	NoSchedule         = "NoSchedule"
+	LeaseNamespace     = "kube-node-lease"
 )
 
 // Options tune the controller.
@@ -229,38 +232,55 @@ func (c *Controller) checkHealth(ctx context.Context, n *corev1.Node, now time.T
 	return "Unknown", got, nil
 }
 
-// syncTaints makes a node's NoExecute taints match its Ready status.
+// syncTaints makes a node's managed taints match its state: the NoExecute
+// taint of its Ready status (rate-limited, and none in a full
+// disruption), and the NoSchedule taints of its Ready status and of
+// spec.unschedulable (always, so that nothing new lands on a bad node).
 func (c *Controller) syncTaints(ctx context.Context, n *corev1.Node, ready string, fullDisruption bool, now time.Time) error {
-	want := ""
+	statusKey := ""
 	switch ready {
 	case "False":
-		want = TaintNotReady
+		statusKey = TaintNotReady
 	case "Unknown":
-		want = TaintUnreachable
+		statusKey = TaintUnreachable
 	}
-	if fullDisruption {
-		want = ""
+	want := map[string]bool{} // "key:effect"
+	if statusKey != "" {
+		want[statusKey+":"+NoSchedule] = true
+		if !fullDisruption {
+			want[statusKey+":"+NoExecute] = true
+		}
+	}
+	if n.GetSpec().GetUnschedulable() {
+		want[TaintUnschedulable+":"+NoSchedule] = true
 	}
 	var keep []*corev1.Taint
-	has := false
+	have := map[string]bool{}
 	changed := false
 	for _, t := range n.GetSpec().GetTaints() {
-		managed := t.GetEffect() == NoExecute && (t.GetKey() == TaintUnreachable || t.GetKey() == TaintNotReady)
+		k := t.GetKey() + ":" + t.GetEffect()
 		switch {
-		case managed && t.GetKey() == want:
-			has = true
+		case !managed(t):
 			keep = append(keep, t)
-		case managed:
-			changed = true
+		case want[k]:
+			keep = append(keep, t)
+			have[k] = true
 		default:
-			keep = append(keep, t)
+			changed = true
 		}
 	}
-	if want != "" && !has {
-		if !c.limiter.Allow() {
-			return nil // rate-limited: next pass
+	for _, k := range []string{
+		TaintNotReady + ":" + NoSchedule, TaintUnreachable + ":" + NoSchedule, TaintUnschedulable + ":" + NoSchedule,
+		TaintNotReady + ":" + NoExecute, TaintUnreachable + ":" + NoExecute,
+	} {
+		if !want[k] || have[k] {
+			continue
 		}
-		keep = append(keep, &corev1.Taint{Key: want, Effect: NoExecute, TimeAdded: timestamppb.New(now)})
+		key, effect, _ := strings.Cut(k, ":")
+		if effect == NoExecute && !c.limiter.Allow() {
+			continue // rate-limited: a later pass
+		}
+		keep = append(keep, &corev1.Taint{Key: key, Effect: effect, TimeAdded: timestamppb.New(now)})
 		changed = true
 	}
 	if !changed {
@@ -274,10 +294,21 @@ func (c *Controller) syncTaints(ctx context.Context, n *corev1.Node, ready strin
 	if _, err := c.cc.Client.Nodes().Update(ctx, up); err != nil {
 		return fmt.Errorf("update taints of node %s: %w", n.GetMetadata().GetName(), err)
 	}
-	if fullDisruption && want == "" {
+	if fullDisruption && statusKey != "" {
 		c.log.Info("every node is unhealthy: not evicting", zap.String("node", n.GetMetadata().GetName()))
 	}
 	return nil
+}
+
+// managed reports whether this controller owns the taint.
+func managed(t *corev1.Taint) bool {
+	switch t.GetEffect() {
+	case NoExecute:
+		return t.GetKey() == TaintUnreachable || t.GetKey() == TaintNotReady
+	case NoSchedule:
+		return t.GetKey() == TaintUnreachable || t.GetKey() == TaintNotReady || t.GetKey() == TaintUnschedulable
+	}
+	return false
 }
 
 // evict deletes the pods whose NoExecute taints are not tolerated, or no

@@ -119,7 +119,7 @@ func TestSilentNodeTaintedUnreachable(t *testing.T) {
 	if got := readyOf(h, "a"); got != "Unknown" {
 		t.Errorf("a Ready = %s, want Unknown", got)
 	}
-	if diff := cmp.Diff([]string{"node.kubernetes.io/unreachable:NoExecute"}, taintsOf(h, "a")); diff != "" {
+	if diff := cmp.Diff([]string{"node.kubernetes.io/unreachable:NoSchedule", "node.kubernetes.io/unreachable:NoExecute"}, taintsOf(h, "a")); diff != "" {
 		t.Errorf("a taints (-want +got):\n%s", diff)
 	}
 	if got := readyOf(h, "b"); got != "True" || len(taintsOf(h, "b")) != 0 {
@@ -132,7 +132,7 @@ func TestNotReadyNodeTainted(t *testing.T) {
 	c := newController(h)
 	h.Start()
 	monitor(t, h, c)
-	if diff := cmp.Diff([]string{"node.kubernetes.io/not-ready:NoExecute"}, taintsOf(h, "a")); diff != "" {
+	if diff := cmp.Diff([]string{"node.kubernetes.io/not-ready:NoSchedule", "node.kubernetes.io/not-ready:NoExecute"}, taintsOf(h, "a")); diff != "" {
 		t.Errorf("taints (-want +got):\n%s", diff)
 	}
 }
@@ -143,6 +143,18 @@ func TestHealthyNodeLosesTaint(t *testing.T) {
 	h.Start()
 	monitor(t, h, c)
 	if diff := cmp.Diff([]string{"dedicated:NoSchedule"}, taintsOf(h, "a")); diff != "" {
+		t.Errorf("taints (-want +got):\n%s", diff)
+	}
+}
+
+func TestCordonedNodeTaintedUnschedulable(t *testing.T) {
+	n := node("a", "True")
+	n.Spec.Unschedulable = true
+	h := controllertest.New(t, n, lease("a"))
+	c := newController(h)
+	h.Start()
+	monitor(t, h, c)
+	if diff := cmp.Diff([]string{"node.kubernetes.io/unschedulable:NoSchedule"}, taintsOf(h, "a")); diff != "" {
 		t.Errorf("taints (-want +got):\n%s", diff)
 	}
 }
@@ -159,8 +171,9 @@ func TestFullDisruptionTaintsNone(t *testing.T) {
 		if got := readyOf(h, n); got != "Unknown" {
 			t.Errorf("%s Ready = %s, want Unknown", n, got)
 		}
-		if got := taintsOf(h, n); len(got) != 0 {
-			t.Errorf("%s taints = %v, want none while every node is down", n, got)
+		// NoSchedule, but no NoExecute: nothing is evicted.
+		if diff := cmp.Diff([]string{"node.kubernetes.io/unreachable:NoSchedule"}, taintsOf(h, n)); diff != "" {
+			t.Errorf("%s taints while every node is down (-want +got):\n%s", n, diff)
 		}
 	}
 }
@@ -182,7 +195,7 @@ func TestEviction(t *testing.T) {
 	c := newController(h)
 	h.Start()
 	monitor(t, h, c)
-	if diff := cmp.Diff([]string{"delete pods default/short", "delete pods default/untolerating"}, h.Writes()); diff != "" {
+	if diff := cmp.Diff([]string{"delete pods default/short", "delete pods default/untolerating", "update nodes a"}, h.Writes()); diff != "" {
 		t.Errorf("first pass (-want +got):\n%s", diff)
 	}
 	h.Clock.Step(201 * time.Second) // 301 s after the taint
