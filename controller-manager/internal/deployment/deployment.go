@@ -275,11 +275,13 @@ func (s *syncer) syncNewRSRevision(ctx context.Context, rs *appsv1.ReplicaSet, n
 	if setReplicaAnnotations(ann, s.d) {
 		changed = true
 	}
-	if !changed {
+	minReady := rs.GetSpec().GetMinReadySeconds() != s.d.Spec.GetMinReadySeconds()
+	if !changed && !minReady {
 		return rs, nil
 	}
 	up := proto.Clone(rs).(*appsv1.ReplicaSet)
 	up.Metadata.Annotations = ann
+	up.Spec.MinReadySeconds = s.d.Spec.GetMinReadySeconds()
 	got, err := s.rsClient.Update(ctx, up)
 	if err != nil {
 		return nil, fmt.Errorf("update revision of replicaset %s: %w", rs.GetMetadata().GetName(), err)
