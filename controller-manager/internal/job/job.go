@@ -283,6 +283,11 @@ func (s *syncer) run(ctx context.Context, pods []*corev1.Pod) error {
 		}
 	}
 	succeeded := s.st.Succeeded + int32(len(s.st.GetUncountedTerminatedPods().GetSucceeded()))
+	completed := ParseIndexes(s.st.GetCompletedIndexes())
+	if indexed(spec) {
+		// An Indexed job is done when every index has succeeded once.
+		succeeded = int32(len(completed))
+	}
 	failed := s.st.Failed + int32(len(s.st.GetUncountedTerminatedPods().GetFailed()))
 	suspended := spec.GetSuspend()
 	if s.st.StartTime == nil && !suspended {
@@ -322,7 +327,11 @@ func (s *syncer) run(ctx context.Context, pods []*corev1.Pod) error {
 			c.cc.Recorder.Event(job, record.Warning, finish.Reason, finish.Message)
 		}
 	} else if c.exp.Satisfied(s.key) {
-		active, manageErr = s.manage(ctx, active, succeeded, failed, pods)
+		if indexed(spec) {
+			active, manageErr = s.manageIndexed(ctx, active, completed, failed, pods)
+		} else {
+			active, manageErr = s.manage(ctx, active, succeeded, failed, pods)
+		}
 	}
 	s.suspendCondition(suspended)
 	s.st.Active = int32(len(active))
@@ -460,10 +469,16 @@ func (s *syncer) track(ctx context.Context, pods []*corev1.Pod) error {
 	}
 	var keepS, keepF []string
 	moved := false
+	completed := ParseIndexes(s.st.GetCompletedIndexes())
 	for _, uid := range u.GetSucceeded() {
 		if done(uid) {
 			moved = true
 			s.st.Succeeded++
+			if p, ok := podByUID[uid]; ok && indexed(s.job.GetSpec()) {
+				if i, ok := podIndex(p); ok && i < int(s.job.GetSpec().GetCompletions()) {
+					completed[i] = true
+				}
+			}
 			c.markCounted(jobUID, uid)
 		} else {
 			keepS = append(keepS, uid)
@@ -479,6 +494,9 @@ func (s *syncer) track(ctx context.Context, pods []*corev1.Pod) error {
 		}
 	}
 	u.Succeeded, u.Failed = keepS, keepF
+	if indexed(s.job.GetSpec()) {
+		s.st.CompletedIndexes = FormatIndexes(completed)
+	}
 	if !moved {
 		return errors.Join(errs...)
 	}

@@ -80,3 +80,37 @@ func TestJobCompletes(t *testing.T) {
 		return err == nil && jobCondition(j, "Complete") != nil && j.GetStatus().GetSucceeded() == 4, err
 	})
 }
+
+func TestIndexedJob(t *testing.T) {
+	cs, _ := setup(t, HollowOptions{})
+	StartCM(t, cs, CMOptions{})
+	ctx := context.Background()
+	j := newJob("indexed", "Succeeded", 6, 3)
+	j.Spec.Parallelism = ptr.To(int32(2))
+	j.Spec.CompletionMode = ptr.To("Indexed")
+	if _, err := cs.Jobs("default").Create(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "indexed job complete", func(ctx context.Context) (bool, error) {
+		j, err := cs.Jobs("default").Get(ctx, "indexed")
+		return err == nil && jobCondition(j, "Complete") != nil, err
+	})
+	got, err := cs.Jobs("default").Get(ctx, "indexed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ci := got.GetStatus().GetCompletedIndexes(); ci != "0-2" {
+		t.Errorf("completedIndexes = %q, want 0-2", ci)
+	}
+	pods, err := cs.Pods("default").List(ctx, client.ListOptions{LabelSelector: "job-name=indexed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, p := range pods.Items {
+		seen[p.GetMetadata().GetLabels()["batch.kubernetes.io/job-completion-index"]] = true
+	}
+	if !seen["0"] || !seen["1"] || !seen["2"] {
+		t.Errorf("pods' indexes %v, want 0, 1 and 2", seen)
+	}
+}
