@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -233,5 +234,38 @@ func TestOverrideFlags(t *testing.T) {
 	_ = root.PersistentFlags().Parse([]string{"--server=http://127.0.0.1:9"})
 	if cfg, err := fac.Config(); err != nil || cfg.Server != "127.0.0.1:9" || cfg.Namespace != "default" {
 		t.Errorf("--server without a file: %+v %v", cfg, err)
+	}
+}
+
+func TestPlugins(t *testing.T) {
+	dir := t.TempDir()
+	script := "#!/bin/sh\necho \"plugin $0 args: $*\"\nexit 3\n"
+	for _, name := range []string{"gantry-hello", "gantry-hello-world"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	out, _, code := run(t, "hello", "world", "x", "--flag")
+	if code != 3 || out != "plugin "+filepath.Join(dir, "gantry-hello-world")+" args: x --flag\n" {
+		t.Errorf("plugin run: code %d out %q", code, out)
+	}
+	out, _, code = run(t, "hello", "there")
+	if code != 3 || out != "plugin "+filepath.Join(dir, "gantry-hello")+" args: there\n" {
+		t.Errorf("plugin run: code %d out %q", code, out)
+	}
+	out, _, code = run(t, "plugin", "list")
+	if code != 0 || !strings.Contains(out, filepath.Join(dir, "gantry-hello-world")) {
+		t.Errorf("plugin list: %d %q", code, out)
+	}
+	// A built-in command wins over a plugin.
+	if err := os.WriteFile(filepath.Join(dir, "gantry-version"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, _ := run(t, "version", "--client"); !strings.HasPrefix(out, "Client Version: ") {
+		t.Errorf("version ran a plugin: %q", out)
+	}
+	if _, errOut, code := run(t, "nosuchcommand"); code != 1 || !strings.Contains(errOut, "unknown command") {
+		t.Errorf("unknown command: %d %q", code, errOut)
 	}
 }

@@ -25,6 +25,7 @@ type getOptions struct {
 	ignoreNotFound bool
 	sortBy         string
 	watchEvents    bool
+	labelColumns   []string
 }
 
 func newGetCommand(f *Factory) *cobra.Command {
@@ -59,6 +60,7 @@ func newGetCommand(f *Factory) *cobra.Command {
 	fl.BoolVar(&o.watchEvents, "output-watch-events", false, "Output watch event objects when --watch or --watch-only is used. Existing objects are output as initial ADDED events.")
 	fl.BoolVar(&o.watchOnly, "watch-only", false, "Watch for changes to the requested object(s), without listing/getting first.")
 	fl.BoolVar(&o.noHeaders, "no-headers", false, "When using the default or custom-column output format, don't print headers (default print headers).")
+	fl.StringSliceVarP(&o.labelColumns, "label-columns", "L", nil, "Accepts a comma separated list of labels that are going to be presented as columns. Names are case-sensitive. You can also use multiple flag options like -L label1 -L label2...")
 	fl.BoolVar(&o.showLabels, "show-labels", false, "When printing, show all labels as the last column (default hide labels column).")
 	fl.BoolVar(&o.ignoreNotFound, "ignore-not-found", false, "If the requested object does not exist the command will return exit code 0.")
 	registerOutputCompletion(c)
@@ -89,6 +91,7 @@ func runGet(ctx context.Context, f *Factory, o *getOptions, refs []resourceRef) 
 	topts := printers.TableOptions{
 		WithNamespace: o.allNamespaces,
 		ShowLabels:    o.showLabels,
+		LabelColumns:  o.labelColumns,
 		NoHeaders:     o.noHeaders,
 		WithKind:      len(refs) > 1,
 		Now:           f.Now,

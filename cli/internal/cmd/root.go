@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -276,6 +277,8 @@ func NewRootCommand(streams Streams) (*cobra.Command, *Factory) {
 		newReplaceCommand(f),
 		newAPIVersionsCommand(f),
 		newCpCommand(f),
+		newPluginCommand(f),
+		newOptionsCommand(f),
 		newConfigCommand(f),
 		newCompletionCommand(f),
 	)
@@ -300,6 +303,13 @@ func Main(args []string, streams Streams) int {
 	defer f.close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		if c, _, err := root.Find(args); err != nil || c == root {
+			if path, rest, ok := findPlugin(args); ok {
+				return runPlugin(path, rest, streams)
+			}
+		}
+	}
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {

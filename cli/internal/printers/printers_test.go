@@ -297,3 +297,16 @@ func TestWatchEvents(t *testing.T) {
 		t.Errorf("json watch event:\n%s", buf.String())
 	}
 }
+
+func TestLabelColumns(t *testing.T) {
+	var buf bytes.Buffer
+	p, _ := NewPrinter(&buf, mustResource(t, "replicasets"), "", TableOptions{Now: fixedNow, LabelColumns: []string{"app", "example.com/pod-template-hash", "pod-template-hash"}})
+	if err := p.Print(replicaSets(), true); err != nil {
+		t.Fatal(err)
+	}
+	want := "NAME                          DESIRED   CURRENT   READY   AGE   APP     POD-TEMPLATE-HASH   POD-TEMPLATE-HASH\n" +
+		"nginx-deployment-66b6c48dd5   3         3         1       90s   nginx                       66b6c48dd5\n"
+	if diff := cmp.Diff(want, buf.String()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

@@ -30,6 +30,9 @@ type TableOptions struct {
 	WithKind bool
 	// Now is the clock AGE columns are computed against (time.Now when nil).
 	Now func() time.Time
+	// LabelColumns adds a column per label key (-L): the key's last path
+	// segment, uppercased, holding the label's value.
+	LabelColumns []string
 	// EventCounts writes an event's LAST SEEN as `kubectl events` does:
 	// "5m (x3 over 10m)" for a repeated event.
 	EventCounts bool
@@ -83,6 +86,10 @@ func Header(res *scheme.Resource, opts TableOptions) []string {
 		}
 		out = append(out, c.name)
 	}
+	for _, l := range opts.LabelColumns {
+		parts := strings.Split(l, "/")
+		out = append(out, strings.ToUpper(parts[len(parts)-1]))
+	}
 	if opts.ShowLabels {
 		out = append(out, "LABELS")
 	}
@@ -113,6 +120,9 @@ func Row(res *scheme.Resource, obj scheme.Object, opts TableOptions) []string {
 			cell = res.GroupKind() + "/" + cell
 		}
 		out = append(out, cell)
+	}
+	for _, l := range opts.LabelColumns {
+		out = append(out, obj.GetMetadata().GetLabels()[l])
 	}
 	if opts.ShowLabels {
 		out = append(out, labelsString(obj.GetMetadata().GetLabels()))
