@@ -114,3 +114,49 @@ func TestIndexedJob(t *testing.T) {
 		t.Errorf("pods' indexes %v, want 0, 1 and 2", seen)
 	}
 }
+
+// TestJobFailuresSurviveRestarts restarts the controller-manager while a
+// job's pods fail one after another: every failure is counted exactly
+// once, and exactly backoffLimit+1 pods run.
+func TestJobFailuresSurviveRestarts(t *testing.T) {
+	cs, _ := setup(t, HollowOptions{})
+	ctx := context.Background()
+	const limit = 3
+	if _, err := cs.Jobs("default").Create(ctx, newJob("flaky", "Failed", limit, 1)); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		cm := StartCM(t, cs, CMOptions{})
+		time.Sleep(150 * time.Millisecond)
+		cm.Stop()
+		j, err := cs.Jobs("default").Get(ctx, "flaky")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if jobCondition(j, "Failed") != nil {
+			t.Logf("failed after %d restarts", i+1)
+			break
+		}
+		if i > 100 {
+			t.Fatalf("job not failed after %d restarts: %v", i, j.GetStatus())
+		}
+	}
+	StartCM(t, cs, CMOptions{})
+	var job *batchv1.Job
+	waitFor(t, 30*time.Second, "uncounted pods settled", func(ctx context.Context) (bool, error) {
+		j, err := cs.Jobs("default").Get(ctx, "flaky")
+		job = j
+		u := j.GetStatus().GetUncountedTerminatedPods()
+		return err == nil && len(u.GetFailed())+len(u.GetSucceeded()) == 0, err
+	})
+	if c := jobCondition(job, "Failed"); c.GetReason() != "BackoffLimitExceeded" {
+		t.Errorf("reason %q, want BackoffLimitExceeded", c.GetReason())
+	}
+	pods, err := cs.Pods("default").List(ctx, client.ListOptions{LabelSelector: "job-name=flaky"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := job.GetStatus().GetFailed(); f != limit+1 || len(pods.Items) != limit+1 {
+		t.Errorf("status.failed = %d with %d pods, want %d and %d", f, len(pods.Items), limit+1, limit+1)
+	}
+}
