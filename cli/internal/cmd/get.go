@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -221,11 +222,26 @@ func joinSelectors(a, b string) string {
 
 // watch prints each change after rv until ctx ends.
 func watch(ctx context.Context, tc *client.Typed[scheme.Object], rv, labelSel, fieldSel string, p *printers.Printer, withEvents bool) error {
+	pause := func() bool {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(time.Second):
+			return true
+		}
+	}
 	for {
 		w, err := tc.Watch(ctx, client.WatchOptions{ResourceVersion: rv, LabelSelector: labelSel, FieldSelector: fieldSel})
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if client.IsUnavailable(err) && pause() {
+				continue
+			}
 			return err
 		}
+	events:
 		for {
 			ev, err := w.Next()
 			if err != nil {
@@ -233,14 +249,17 @@ func watch(ctx context.Context, tc *client.Typed[scheme.Object], rv, labelSel, f
 				if ctx.Err() != nil {
 					return nil
 				}
-				if errors.Is(err, io.EOF) {
-					break // the server ended the stream: watch again
-				}
 				if client.IsGone(err) {
 					rv = "" // compacted: start again from the current state
-					break
+				} else if !errors.Is(err, io.EOF) && !client.IsUnavailable(err) {
+					return err
 				}
-				return err
+				// The stream ended (the server restarted, or timed the
+				// watch out): watch again after a pause.
+				if !pause() {
+					return nil
+				}
+				break events
 			}
 			if ev.Type == client.Bookmark {
 				continue
