@@ -218,3 +218,30 @@ func renew(t *testing.T, h *controllertest.Harness, name string) {
 		t.Fatal(err)
 	}
 }
+
+// TestTaintingRateLimited: with a slow eviction rate, one silent node is
+// tainted NoExecute per token; the other waits for a later pass.
+func TestTaintingRateLimited(t *testing.T) {
+	h := controllertest.New(t, node("a", "True"), node("b", "True"), node("c", "True"), lease("a"), lease("b"), lease("c"))
+	c := nodelifecycle.New(h.Ctx, nodelifecycle.Options{MonitorPeriod: time.Second, GracePeriod: 40 * time.Second, EvictionRate: 0.001})
+	h.Start()
+	monitor(t, h, c)
+	h.Clock.Step(41 * time.Second)
+	renew(t, h, "c")
+	monitor(t, h, c)
+	monitor(t, h, c)
+	noExecute := 0
+	for _, n := range []string{"a", "b"} {
+		for _, tn := range taintsOf(h, n) {
+			if tn == "node.kubernetes.io/unreachable:NoExecute" {
+				noExecute++
+			}
+		}
+		if got := readyOf(h, n); got != "Unknown" {
+			t.Errorf("%s Ready = %s, want Unknown", n, got)
+		}
+	}
+	if noExecute != 1 {
+		t.Errorf("%d silent nodes tainted NoExecute, want 1 (one token)", noExecute)
+	}
+}
