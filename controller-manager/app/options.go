@@ -89,6 +89,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Context, "context", o.Context, "Context of the client config to use (default: its current context).")
 	fs.StringVar(&o.BindAddress, "bind-address", o.BindAddress, "IP address to serve health and metrics on.")
 	fs.IntVar(&o.Port, "port", o.Port, "Port of /livez, /readyz, /metrics and /debug/pprof (plain HTTP); 0 disables it.")
+	fs.IntVar(&o.Port, "secure-port", o.Port, "Alias of --port, as the scheduler and Kubernetes name it.")
 	fs.StringSliceVar(&o.Controllers, "controllers", o.Controllers, fmt.Sprintf(
 		"Controllers to run: '*' for all, 'name' to add one, '-name' to leave one out. All: %s.", strings.Join(AllControllers(), ", ")))
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Campaign for leadership before running controllers (for running several replicas).")
