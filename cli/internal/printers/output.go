@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+	"text/template"
 
 	"k8s.io/client-go/util/jsonpath"
 	"sigs.k8s.io/yaml"
@@ -114,19 +116,20 @@ type Printer struct {
 	opts    TableOptions
 	count   int
 	jp      *jsonpath.JSONPath
+	tmpl    *template.Template
 	columns []customColumn
 	widths  []int
 }
 
 // AllowedFormats is what the error for an unknown -o lists.
-const AllowedFormats = "custom-columns, json, jsonpath, name, wide, yaml"
+const AllowedFormats = "custom-columns, custom-columns-file, go-template, go-template-file, json, jsonpath, jsonpath-file, name, wide, yaml"
 
 // IsStructured reports whether format prints whole objects (or values
 // from them) rather than one table per kind: -o json, yaml, jsonpath=...,
 // custom-columns=...
 func IsStructured(format string) bool {
 	switch {
-	case format == "json", format == "yaml",
+	case format == "json", format == "yaml", strings.HasPrefix(format, "go-template"),
 		strings.HasPrefix(format, "jsonpath"), strings.HasPrefix(format, "custom-columns"):
 		return true
 	}
@@ -139,6 +142,29 @@ func IsStructured(format string) bool {
 func NewPrinter(out io.Writer, res *scheme.Resource, format string, opts TableOptions) (*Printer, error) {
 	p := &Printer{out: out, format: format, res: res, opts: opts}
 	name, arg, _ := strings.Cut(format, "=")
+	if strings.HasSuffix(name, "-file") {
+		b, err := os.ReadFile(arg)
+		if err != nil {
+			return nil, fmt.Errorf("error reading --template %s, %v", arg, err)
+		}
+		name, arg = strings.TrimSuffix(name, "-file"), strings.TrimSpace(string(b))
+		if name == "custom-columns" {
+			// A file holds a header line and a line of paths.
+			ls := strings.Split(arg, "\n")
+			if len(ls) != 2 {
+				return nil, fmt.Errorf("custom-columns file must have two lines: headers and JSONPath expressions")
+			}
+			hs, ps := strings.Fields(ls[0]), strings.Fields(ls[1])
+			if len(hs) != len(ps) {
+				return nil, fmt.Errorf("expected %d columns, got %d paths", len(hs), len(ps))
+			}
+			parts := make([]string, len(hs))
+			for i := range hs {
+				parts[i] = hs[i] + ":" + ps[i]
+			}
+			arg = strings.Join(parts, ",")
+		}
+	}
 	switch name {
 	case "", "wide":
 		p.opts.Wide = format == "wide"
@@ -153,6 +179,15 @@ func NewPrinter(out io.Writer, res *scheme.Resource, format string, opts TableOp
 			return nil, err
 		}
 		p.format, p.jp = "jsonpath", j
+	case "go-template":
+		if arg == "" {
+			return nil, fmt.Errorf("template format specified but no template given")
+		}
+		t, err := template.New("output").Funcs(template.FuncMap{"exists": templateExists}).Parse(arg)
+		if err != nil {
+			return nil, fmt.Errorf("error parsing template %s, %v", arg, err)
+		}
+		p.format, p.tmpl = "go-template", t
 	case "custom-columns":
 		cols, err := parseCustomColumns(arg)
 		if err != nil {
@@ -186,6 +221,8 @@ func (p *Printer) Print(objs []scheme.Object, asList bool) error {
 		return PrintYAML(p.out, objs, asList)
 	case "jsonpath":
 		return printJSONPath(p.out, p.jp, objs, asList)
+	case "go-template":
+		return printTemplate(p.out, p.tmpl, objs, asList)
 	case "custom-columns":
 		return p.printColumns(objs)
 	}
@@ -227,6 +264,8 @@ func (p *Printer) PrintWatched(obj scheme.Object) error {
 		return PrintJSON(p.out, []scheme.Object{obj}, false)
 	case "jsonpath":
 		return printJSONPath(p.out, p.jp, []scheme.Object{obj}, false)
+	case "go-template":
+		return printTemplate(p.out, p.tmpl, []scheme.Object{obj}, false)
 	}
 	return p.Print([]scheme.Object{obj}, false)
 }
@@ -258,3 +297,38 @@ func (p *Printer) PrintWatchEvent(eventType string, obj scheme.Object) error {
 
 // IsTable reports whether the printer writes a table.
 func (p *Printer) IsTable() bool { return p.table != nil }
+
+func printTemplate(w io.Writer, t *template.Template, objs []scheme.Object, asList bool) error {
+	var data any
+	var err error
+	if !asList && len(objs) == 1 {
+		data, err = genericValue(objs[0])
+	} else {
+		data, err = genericList(objs)
+	}
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, data); err != nil {
+		return fmt.Errorf("error executing template %q: %v", t.Root.String(), err)
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// templateExists is kubectl's "exists" template function: whether the
+// path of keys exists in a map.
+func templateExists(item any, keys ...string) bool {
+	cur := item
+	for _, k := range keys {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return false
+		}
+		if cur, ok = m[k]; !ok {
+			return false
+		}
+	}
+	return true
+}

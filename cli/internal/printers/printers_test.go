@@ -310,3 +310,50 @@ func TestLabelColumns(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+func TestGoTemplateAndFiles(t *testing.T) {
+	var buf bytes.Buffer
+	p, err := NewPrinter(&buf, mustResource(t, "services"), `go-template={{range .items}}{{.metadata.name}}{{if exists . "spec" "clusterIP"}}={{.spec.clusterIP}}{{end}} {{end}}`, TableOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Print(services(), true); err != nil {
+		t.Fatal(err)
+	}
+	want := "kubernetes=10.96.0.1 my-service=10.96.12.7 my-nodeport-service=10.96.99.1 my-lb=10.96.50.2 my-lb-pending=10.96.50.3 headless=None external "
+	if buf.String() != want {
+		t.Errorf("go-template:\n got %q\nwant %q", buf.String(), want)
+	}
+
+	dir := t.TempDir()
+	cols := filepath.Join(dir, "cols")
+	if err := os.WriteFile(cols, []byte("NAME   TYPE\n.metadata.name   .spec.type\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	p, err = NewPrinter(&buf, mustResource(t, "services"), "custom-columns-file="+cols, TableOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Print(services()[:2], true); err != nil {
+		t.Fatal(err)
+	}
+	if want := "NAME         TYPE\nkubernetes   ClusterIP\nmy-service   ClusterIP\n"; buf.String() != want {
+		t.Errorf("custom-columns-file:\n got %q\nwant %q", buf.String(), want)
+	}
+	jp := filepath.Join(dir, "jp")
+	if err := os.WriteFile(jp, []byte("{.metadata.name}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	p, err = NewPrinter(&buf, mustResource(t, "services"), "jsonpath-file="+jp, TableOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Print(services()[:1], false); err != nil {
+		t.Fatal(err)
+	}
+	if buf.String() != "kubernetes" {
+		t.Errorf("jsonpath-file: %q", buf.String())
+	}
+}
