@@ -126,7 +126,14 @@ up() {
   [[ -x bin/gantry-dev ]] || run_logged hack/compose/build-images.sh tools
   local n
   for n in "${NODES[@]}"; do mkdir -p "$GANTRY_DEV_ROOT/$n" 2>/dev/null || true; done
-  run_logged "${COMPOSE[@]}" up -d "${SERVICES[@]}"
+  if ! "${COMPOSE[@]}" up -d "${SERVICES[@]}" >>"$LOG" 2>&1; then
+    echo "$BAD docker-compose up failed; the end of $LOG:" >&2
+    tail -n 15 "$LOG" >&2
+    if grep -q "address already in use\|port is already allocated" "$LOG"; then
+      echo "  127.0.0.1:$GANTRY_API_PORT is taken: run with GANTRY_API_PORT=<another port>" >&2
+    fi
+    exit 1
+  fi
   ok "containers started (docker-compose up -d)"
   wait_healthy
 
