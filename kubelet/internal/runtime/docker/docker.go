@@ -233,6 +233,40 @@ func (r *Runtime) SyncPod(ctx context.Context, pod *corev1.Pod, a *runtime.Actio
 			res.SandboxErr = err
 			return res
 		}
+		// The app containers are created while the sandbox starts (they
+		// only need its id), then started once it runs.
+		ids := make([]string, len(a.Start))
+		errs := make([]*runtime.StartError, len(a.Start))
+		created := make(chan struct{})
+		go func() {
+			defer close(created)
+			for i, sc := range a.Start {
+				ids[i], errs[i] = r.createContainer(ctx, pod, sandboxID, sc, st)
+			}
+		}()
+		startErr := r.startSandbox(ctx, sandboxID)
+		<-created
+		if startErr != nil {
+			for _, id := range ids {
+				if id != "" {
+					_, _ = r.cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true})
+				}
+			}
+			res.SandboxErr = startErr
+			return res
+		}
+		for i, sc := range a.Start {
+			if errs[i] == nil {
+				errs[i] = r.startContainer(ctx, ids[i], sc, st)
+			}
+			if errs[i] != nil {
+				if res.StartErrors == nil {
+					res.StartErrors = map[string]*runtime.StartError{}
+				}
+				res.StartErrors[sc.Container.GetName()] = errs[i]
+			}
+		}
+		return res
 	}
 	if len(a.Kill) > 0 {
 		var wg sync.WaitGroup
@@ -252,7 +286,11 @@ func (r *Runtime) SyncPod(ctx context.Context, pod *corev1.Pod, a *runtime.Actio
 		return res
 	}
 	for _, s := range a.Start {
-		if err := r.startContainer(ctx, pod, sandboxID, s, st); err != nil {
+		id, err := r.createContainer(ctx, pod, sandboxID, s, st)
+		if err == nil {
+			err = r.startContainer(ctx, id, s, st)
+		}
+		if err != nil {
 			if res.StartErrors == nil {
 				res.StartErrors = map[string]*runtime.StartError{}
 			}
@@ -336,16 +374,21 @@ func (r *Runtime) createSandbox(ctx context.Context, pod *corev1.Pod, attempt in
 		}
 		return "", err
 	}
+	return id, nil
+}
+
+// startSandbox starts the created sandbox id, removing it if it fails.
+func (r *Runtime) startSandbox(ctx context.Context, id string) error {
 	r.netMu.Lock()
-	_, err = r.cli.ContainerStart(ctx, id, client.ContainerStartOptions{})
+	_, err := r.cli.ContainerStart(ctx, id, client.ContainerStartOptions{})
 	if err != nil {
 		_, _ = r.cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true})
 	}
 	r.netMu.Unlock()
 	if err != nil {
-		return "", fmt.Errorf("start sandbox: %w", err)
+		return fmt.Errorf("start sandbox: %w", err)
 	}
-	return id, nil
+	return nil
 }
 
 // create creates a container, removing a leftover of the same name (a
@@ -364,16 +407,24 @@ func (r *Runtime) create(ctx context.Context, name string, cfg *container.Config
 	}
 }
 
-func (r *Runtime) startContainer(ctx context.Context, pod *corev1.Pod, sandboxID string, s runtime.StartContainer, st *runtime.PodStatus) *runtime.StartError {
+// createContainer creates (does not start) an app container in the sandbox.
+func (r *Runtime) createContainer(ctx context.Context, pod *corev1.Pod, sandboxID string, s runtime.StartContainer, st *runtime.PodStatus) (string, *runtime.StartError) {
 	c := s.Container
 	cfg, hc, err := r.containerConfig(pod, c, sandboxID, s.Attempt, st)
 	if err != nil {
-		return &runtime.StartError{Reason: "CreateContainerConfigError", Err: err}
+		return "", &runtime.StartError{Reason: "CreateContainerConfigError", Err: err}
 	}
 	id, err := r.create(ctx, containerName(pod, c.GetName(), s.Attempt), cfg, hc)
 	if err != nil {
-		return &runtime.StartError{Reason: "CreateContainerError", Err: err}
+		return "", &runtime.StartError{Reason: "CreateContainerError", Err: err}
 	}
+	return id, nil
+}
+
+// startContainer starts the created app container id and removes its
+// instances older than the one before.
+func (r *Runtime) startContainer(ctx context.Context, id string, s runtime.StartContainer, st *runtime.PodStatus) *runtime.StartError {
+	c := s.Container
 	if _, err := r.cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
 		_, _ = r.cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true})
 		return &runtime.StartError{Reason: "RunContainerError", Err: err}
