@@ -112,8 +112,15 @@ wait_healthy() {
   done
 }
 
-# Every service's container is named gantry-<service> (container_name).
-container_of() { echo "gantry-$1"; }
+# container_of prints the id of a service's container, found by compose's
+# labels (after a failed recreate compose may leave it renamed
+# "<id>_gantry-<service>"); else its usual name, gantry-<service>.
+container_of() {
+  local id
+  id="$(docker ps -aq --filter "label=com.docker.compose.project=gantry" \
+    --filter "label=com.docker.compose.service=$1" | head -n1)"
+  echo "${id:-gantry-$1}"
+}
 
 gantry_dev() { "$ROOT/bin/gantry-dev" "$@"; }
 gantry() { "$ROOT/bin/gantry" --context "$CONTEXT" "$@"; }
@@ -137,7 +144,7 @@ up() {
   ok "containers started (docker-compose up -d)"
   wait_healthy
 
-  docker cp gantry-apiserver:/var/lib/gantry/apiserver/admin.conf "$OUT/admin.conf" >>"$LOG" 2>&1 \
+  docker cp "$(container_of apiserver)":/var/lib/gantry/apiserver/admin.conf "$OUT/admin.conf" >>"$LOG" 2>&1 \
     || die "could not copy admin.conf out of gantry-apiserver"
   chmod 600 "$OUT/admin.conf"
   local where
@@ -196,7 +203,7 @@ demo_answers() {
 kubelets_started() {
   local n t min=""
   for n in "${NODES[@]}"; do
-    t="$(docker inspect -f '{{.State.StartedAt}}' "$n")"
+    t="$(docker inspect -f '{{.State.StartedAt}}' "$(container_of "${n#gantry-}")")"
     t="${t%%.*}"; t="${t%Z}Z"
     if [[ -z "$min" || "$t" < "$min" ]]; then min="$t"; fi
   done
