@@ -3,6 +3,8 @@ package cmd
 import (
 	"bytes"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -267,5 +269,29 @@ func TestPlugins(t *testing.T) {
 	}
 	if _, errOut, code := run(t, "nosuchcommand"); code != 1 || !strings.Contains(errOut, "unknown command") {
 		t.Errorf("unknown command: %d %q", code, errOut)
+	}
+}
+
+func TestReadSourcesFromURL(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/deployment.yaml" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: from-url\n"))
+	}))
+	defer srv.Close()
+	o := fileOptions{filenames: []string{srv.URL + "/deployment.yaml"}}
+	srcs, err := o.readSources(strings.NewReader(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := decodeSource(srcs[0])
+	if err != nil || len(ms) != 1 || ms[0].obj.GetMetadata().GetName() != "from-url" {
+		t.Fatalf("decoded %v, %v", ms, err)
+	}
+	o.filenames = []string{srv.URL + "/missing.yaml"}
+	if _, err := o.readSources(strings.NewReader("")); err == nil || !strings.Contains(err.Error(), "status code=404") {
+		t.Errorf("missing URL: %v", err)
 	}
 }

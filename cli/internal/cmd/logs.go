@@ -3,8 +3,10 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -106,8 +108,8 @@ func defaultContainer(f *Factory, pod *corev1.Pod) string {
 }
 
 func newLogsCommand(f *Factory) *cobra.Command {
-	var follow, previous, timestamps, allContainers bool
-	var container string
+	var follow, previous, timestamps, allContainers, prefix bool
+	var container, selector string
 	var tail int64 = -1
 	var since time.Duration
 	c := &cobra.Command{
@@ -123,6 +125,13 @@ func newLogsCommand(f *Factory) *cobra.Command {
   # Show the last 10 lines of a pod of deployment web
   gantry logs --tail=10 deployment/web`,
 		RunE: func(c *cobra.Command, args []string) error {
+			if selector != "" {
+				if len(args) > 0 {
+					return usage(c, "only a selector (-l) or a POD name is allowed")
+				}
+				return logsOfSelected(c, f, selector, container, allContainers, prefix, podexec.LogOptions{
+					Follow: follow, Previous: previous, Timestamps: timestamps}, tail, since)
+			}
 			if len(args) != 1 {
 				if len(args) == 2 && container == "" {
 					container = args[1]
@@ -164,7 +173,12 @@ func newLogsCommand(f *Factory) *cobra.Command {
 					s := int64(since.Seconds())
 					o.SinceSeconds = &s
 				}
-				if err := podexec.Logs(ctx, cs.Conn(), o, f.Out, f.ErrOut); err != nil {
+				out, errOut := f.Out, f.ErrOut
+				if prefix {
+					p := fmt.Sprintf("[pod/%s/%s] ", pod.GetMetadata().GetName(), ct)
+					out, errOut = &prefixWriter{w: f.Out, prefix: p}, &prefixWriter{w: f.ErrOut, prefix: p}
+				}
+				if err := podexec.Logs(ctx, cs.Conn(), o, out, errOut); err != nil {
 					return err
 				}
 			}
@@ -178,6 +192,116 @@ func newLogsCommand(f *Factory) *cobra.Command {
 	fl.BoolVar(&allContainers, "all-containers", false, "Get all containers' logs in the pod(s).")
 	fl.StringVarP(&container, "container", "c", "", "Print the logs of this container")
 	fl.Int64Var(&tail, "tail", -1, "Lines of recent log file to display. Defaults to -1, showing all log lines.")
+	fl.StringVarP(&selector, "selector", "l", "", "Selector (label query) to filter on: logs of every matching pod, each line prefixed with its source.")
+	fl.BoolVar(&prefix, "prefix", false, "Prefix each log line with the log source (pod name and container name)")
 	fl.DurationVar(&since, "since", 0, "Only return logs newer than a relative duration like 5s, 2m, or 3h. Defaults to all logs.")
 	return c
+}
+
+// prefixWriter starts every line written through it with prefix. It is
+// not safe for concurrent use; each stream has its own.
+type prefixWriter struct {
+	w       io.Writer
+	prefix  string
+	midLine bool
+	mu      *sync.Mutex
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	if p.mu != nil {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+	}
+	var out []byte
+	for _, c := range b {
+		if !p.midLine {
+			out = append(out, p.prefix...)
+			p.midLine = true
+		}
+		out = append(out, c)
+		if c == '\n' {
+			p.midLine = false
+		}
+	}
+	if _, err := p.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// logsOfSelected prints the logs of every pod the selector matches (the
+// first container of each unless -c or --all-containers), following them
+// at once with -f.
+func logsOfSelected(c *cobra.Command, f *Factory, selector, container string, allContainers, prefix bool, base podexec.LogOptions, tail int64, since time.Duration) error {
+	ctx := c.Context()
+	cs, err := f.Client()
+	if err != nil {
+		return err
+	}
+	ns, _, err := f.DefaultNamespace()
+	if err != nil {
+		return err
+	}
+	l, err := cs.Pods(ns).List(ctx, client.ListOptions{LabelSelector: selector})
+	if err != nil {
+		return err
+	}
+	if len(l.Items) == 0 {
+		fmt.Fprintf(f.ErrOut, "No resources found in %s namespace.\n", ns)
+		return nil
+	}
+	if tail < 0 {
+		tail = 10 // kubectl's default with a selector
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for _, pod := range l.Items {
+		var cts []string
+		switch {
+		case allContainers:
+			for _, ct := range pod.GetSpec().GetContainers() {
+				cts = append(cts, ct.GetName())
+			}
+		case container != "":
+			cts = []string{container}
+		default:
+			if len(pod.GetSpec().GetContainers()) > 0 {
+				cts = []string{pod.GetSpec().GetContainers()[0].GetName()}
+			}
+		}
+		for _, ct := range cts {
+			o := base
+			o.Namespace, o.Name, o.Container = ns, pod.GetMetadata().GetName(), ct
+			t := tail
+			o.TailLines = &t
+			if since > 0 {
+				s := int64(since.Seconds())
+				o.SinceSeconds = &s
+			}
+			p := fmt.Sprintf("[pod/%s/%s] ", o.Name, ct)
+			out := &prefixWriter{w: f.Out, prefix: p, mu: &mu}
+			errOut := &prefixWriter{w: f.ErrOut, prefix: p, mu: &mu}
+			if !prefix {
+				out.prefix, errOut.prefix = "", ""
+			}
+			run := func() error { return podexec.Logs(ctx, cs.Conn(), o, out, errOut) }
+			if !base.Follow {
+				if err := run(); err != nil {
+					return err
+				}
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := run(); err != nil {
+					errs <- err
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
 }

@@ -2,13 +2,16 @@ package cmd
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/proto"
@@ -50,6 +53,14 @@ func (o *fileOptions) readSources(stdin io.Reader) ([]sourceFile, error) {
 	}
 	var out []sourceFile
 	for _, name := range o.filenames {
+		if strings.HasPrefix(name, "http://") || strings.HasPrefix(name, "https://") {
+			data, err := fetchURL(name)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, sourceFile{name: name, data: data})
+			continue
+		}
 		if name == "-" {
 			data, err := io.ReadAll(stdin)
 			if err != nil {
@@ -147,3 +158,23 @@ func setNamespace(m *manifest, ns string, explicit bool) error {
 }
 
 func cloneObject(o scheme.Object) scheme.Object { return proto.Clone(o).(scheme.Object) }
+
+// fetchURL reads a manifest from an http(s) URL, as kubectl apply -f URL
+// does.
+func fetchURL(u string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("unable to read URL %q, server reported %v", u, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("unable to read URL %q, server reported %s, status code=%d", u, resp.Status, resp.StatusCode)
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+}

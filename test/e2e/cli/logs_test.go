@@ -79,6 +79,11 @@ spec:
 	if got := c.ok("logs", "two", "--all-containers").stdout; strings.Count(got, "fake log of ") != 2 {
 		t.Errorf("logs --all-containers: %q", got)
 	}
+	c.ok("label", "pod", "two", "app=two")
+	if got := c.ok("logs", "-l", "app=two", "--all-containers", "--prefix").stdout; !strings.HasPrefix(got, "[pod/two/app] fake log of ") ||
+		!strings.Contains(got, "\n[pod/two/sidecar] fake log of ") {
+		t.Errorf("logs -l --prefix: %q", got)
+	}
 	r = c.ok("exec", "two", "-c", "app", "--", "echo", "hello", "world")
 	if r.stdout != "echo hello world\n" {
 		t.Errorf("exec: %q", r.stdout)
