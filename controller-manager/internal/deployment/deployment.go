@@ -372,7 +372,9 @@ func (s *syncer) createNewRS(ctx context.Context, old []*appsv1.ReplicaSet, revi
 	case err != nil:
 		if hasProgressDeadline(d) {
 			setCondition(d.Status, newCondition(CondProgressing, "False", ReasonFailedRSCreate, fmt.Sprintf("Failed to create new replica set %q: %v", rs.Metadata.Name, err), s.now))
-			_ = s.writeStatus(ctx, d.Status)
+			if werr := s.writeStatus(ctx, d.Status); werr != nil {
+				s.c.log.Info("recording the failed replica set create failed", zap.Error(werr))
+			}
 		}
 		s.c.cc.Recorder.Eventf(d, record.Warning, "FailedCreate", "Failed to create new replica set %q: %v", rs.Metadata.Name, err)
 		return nil, fmt.Errorf("create replicaset %s: %w", rs.Metadata.Name, err)

@@ -140,8 +140,7 @@ func MaxSurge(d *appsv1.Deployment) int32 {
 	if d.GetSpec().GetStrategy().GetType() != StrategyRollingUpdate {
 		return 0
 	}
-	s, u := resolveFenceposts(d)
-	_ = u
+	s, _ := resolveFenceposts(d)
 	return s
 }
 

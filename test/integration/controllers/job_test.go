@@ -160,3 +160,37 @@ func TestJobFailuresSurviveRestarts(t *testing.T) {
 		t.Errorf("status.failed = %d with %d pods, want %d and %d", f, len(pods.Items), limit+1, limit+1)
 	}
 }
+
+func TestJobDeadlineAndTTL(t *testing.T) {
+	cs, _ := setup(t, HollowOptions{})
+	StartCM(t, cs, CMOptions{})
+	ctx := context.Background()
+	// Runs forever, but only for a second.
+	slow := newJob("slow", "", 6, 1)
+	slow.Spec.ActiveDeadlineSeconds = ptr.To(int64(1))
+	// Finishes, then goes a second later, pods and all.
+	done := newJob("done", "Succeeded", 6, 1)
+	done.Spec.TtlSecondsAfterFinished = ptr.To(int32(1))
+	for _, j := range []*batchv1.Job{slow, done} {
+		if _, err := cs.Jobs("default").Create(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 30*time.Second, "slow job past its deadline", func(ctx context.Context) (bool, error) {
+		j, err := cs.Jobs("default").Get(ctx, "slow")
+		c := jobCondition(j, "Failed")
+		return err == nil && c != nil && c.GetReason() == "DeadlineExceeded", err
+	})
+	waitFor(t, 30*time.Second, "slow job's pod deleted", func(ctx context.Context) (bool, error) {
+		pods, err := livePods(ctx, cs, "default", "job-name=slow")
+		return err == nil && len(pods) == 0, err
+	})
+	waitFor(t, 30*time.Second, "finished job and its pods deleted after the TTL", func(ctx context.Context) (bool, error) {
+		_, err := cs.Jobs("default").Get(ctx, "done")
+		if !client.IsNotFound(err) {
+			return false, nil
+		}
+		pods, err := cs.Pods("default").List(ctx, client.ListOptions{LabelSelector: "job-name=done"})
+		return err == nil && len(pods.Items) == 0, err
+	})
+}
