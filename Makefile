@@ -73,9 +73,11 @@ logs:
 images-daemons: build
 	@QUIET=$(if $(filter up,$(MAKECMDGOALS)),1,) hack/compose/build-images.sh
 
-# hack/compose's own programs (probe, gantry-dev) live outside go.work.
-test-compose:
+# hack/compose's own programs (probe, gantry-dev) live outside go.work; the
+# systemd units are checked with systemd-analyze (hack/systemd/verify.sh).
+test-compose: build
 	cd hack/compose && $(GO) vet ./... && $(GO) test $(TEST_FLAGS) ./...
+	hack/systemd/verify.sh
 
 # The pod images (gantry/pause, gantry/demo, busybox), built locally without
 # a registry; fast when they are up to date.
