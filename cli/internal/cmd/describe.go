@@ -115,13 +115,22 @@ func runDescribe(ctx context.Context, f *Factory, refs []resourceRef, selector s
 				}
 			}
 			var pods []*corev1.Pod
-			if n, ok := obj.(*corev1.Node); ok {
+			switch o := obj.(type) {
+			case *corev1.Node:
 				l, err := cs.Pods("").ListAll(ctx, client.ListOptions{Limit: 500,
-					FieldSelector: "spec.nodeName=" + n.GetMetadata().GetName() + ",status.phase!=Succeeded,status.phase!=Failed"})
+					FieldSelector: "spec.nodeName=" + o.GetMetadata().GetName() + ",status.phase!=Succeeded,status.phase!=Failed"})
 				if err != nil {
 					return err
 				}
 				pods = l.Items
+			case *appsv1.ReplicaSet:
+				if sel := printers.SelectorString(o.GetSpec().GetSelector()); sel != "<none>" {
+					l, err := cs.Pods(o.GetMetadata().GetNamespace()).ListAll(ctx, client.ListOptions{Limit: 500, LabelSelector: sel})
+					if err != nil {
+						return err
+					}
+					pods = l.Items
+				}
 			}
 			if err := describe(f.Out, ref.res, obj, events, f.Now(), pods...); err != nil {
 				return err
@@ -181,7 +190,8 @@ func newDescribeWriter(out io.Writer) *tabwriter.Writer {
 type describer struct {
 	w   io.Writer
 	now time.Time
-	// nodePods are the pods on the node being described.
+	// nodePods are the pods on the node being described, or those a
+	// replica set selects.
 	nodePods []*corev1.Pod
 }
 
@@ -460,7 +470,12 @@ func describe(out io.Writer, res *scheme.Resource, obj scheme.Object, events []*
 		sp, st := o.GetSpec(), o.GetStatus()
 		d.kv(0, "Selector", printers.SelectorString(sp.GetSelector()))
 		d.kv(0, "Replicas", fmt.Sprintf("%d current / %d desired", st.GetReplicas(), sp.GetReplicas()))
-		d.kv(0, "Pods Status", fmt.Sprintf("%d Ready / %d Available", st.GetReadyReplicas(), st.GetAvailableReplicas()))
+		phases := map[string]int{}
+		for _, p := range d.nodePods {
+			phases[p.GetStatus().GetPhase()]++
+		}
+		d.kv(0, "Pods Status", fmt.Sprintf("%d Running / %d Waiting / %d Succeeded / %d Failed",
+			phases["Running"], phases["Pending"]+phases[""], phases["Succeeded"], phases["Failed"]))
 		d.podTemplate(0, sp.GetTemplate())
 		var cs []condition
 		for _, c := range st.GetConditions() {

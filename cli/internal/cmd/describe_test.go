@@ -99,6 +99,21 @@ func TestDescribeGolden(t *testing.T) {
 			},
 		},
 		{
+			name: "replicaset",
+			obj: &appsv1.ReplicaSet{
+				Metadata: &metav1.ObjectMeta{Name: "web-6d9d", Namespace: "default", Labels: labels, CreationTimestamp: ago(time.Hour),
+					OwnerReferences: []*metav1.OwnerReference{{Kind: "Deployment", Name: "web", Controller: proto.Bool(true)}}},
+				Spec: &appsv1.ReplicaSetSpec{Replicas: proto.Int32(3), Selector: &metav1.LabelSelector{MatchLabels: labels},
+					Template: &corev1.PodTemplateSpec{Metadata: &metav1.ObjectMeta{Labels: labels},
+						Spec: &corev1.PodSpec{Containers: []*corev1.Container{{Name: "web", Image: "nginx:1.25"}}}}},
+				Status: &appsv1.ReplicaSetStatus{Replicas: 3, ReadyReplicas: 2, AvailableReplicas: 2},
+			},
+			pods: []*corev1.Pod{
+				{Status: &corev1.PodStatus{Phase: "Running"}}, {Status: &corev1.PodStatus{Phase: "Running"}}, {Status: &corev1.PodStatus{Phase: "Pending"}},
+			},
+			events: []*corev1.Event{event("Normal", "SuccessfulCreate", "replicaset-controller", "Created pod: web-6d9d-abcde", 1, time.Hour, time.Hour)},
+		},
+		{
 			name: "service",
 			obj: &corev1.Service{
 				Metadata: &metav1.ObjectMeta{Name: "web", Namespace: "default", CreationTimestamp: ago(time.Hour)},
