@@ -15,6 +15,7 @@ import (
 
 	"github.com/gantryhq/gantry/cli/internal/printers"
 	"github.com/gantryhq/gantry/client"
+	"github.com/gantryhq/gantry/client/rollout"
 	"github.com/gantryhq/gantry/client/scheme"
 	appsv1 "github.com/gantryhq/gantry/proto/gantry/apps/v1"
 	batchv1 "github.com/gantryhq/gantry/proto/gantry/batch/v1"
@@ -114,7 +115,7 @@ func runDescribe(ctx context.Context, f *Factory, refs []resourceRef, selector s
 					return err
 				}
 			}
-			var pods []*corev1.Pod
+			var extra describeExtra
 			switch o := obj.(type) {
 			case *corev1.Node:
 				l, err := cs.Pods("").ListAll(ctx, client.ListOptions{Limit: 500,
@@ -122,17 +123,29 @@ func runDescribe(ctx context.Context, f *Factory, refs []resourceRef, selector s
 				if err != nil {
 					return err
 				}
-				pods = l.Items
+				extra.nodePods = l.Items
 			case *appsv1.ReplicaSet:
 				if sel := printers.SelectorString(o.GetSpec().GetSelector()); sel != "<none>" {
 					l, err := cs.Pods(o.GetMetadata().GetNamespace()).ListAll(ctx, client.ListOptions{Limit: 500, LabelSelector: sel})
 					if err != nil {
 						return err
 					}
-					pods = l.Items
+					extra.nodePods = l.Items
+				}
+			case *appsv1.Deployment:
+				hist, err := rollout.History(ctx, cs, o.GetMetadata().GetNamespace(), o.GetMetadata().GetName())
+				if err != nil {
+					return err
+				}
+				for i, r := range hist {
+					if i == len(hist)-1 {
+						extra.newRS = r.ReplicaSet
+					} else if r.ReplicaSet.GetStatus().GetReplicas() > 0 || r.ReplicaSet.GetSpec().GetReplicas() > 0 {
+						extra.oldRSs = append(extra.oldRSs, r.ReplicaSet)
+					}
 				}
 			}
-			if err := describe(f.Out, ref.res, obj, events, f.Now(), pods...); err != nil {
+			if err := describe(f.Out, ref.res, obj, events, f.Now(), extra); err != nil {
 				return err
 			}
 		}
@@ -190,9 +203,16 @@ func newDescribeWriter(out io.Writer) *tabwriter.Writer {
 type describer struct {
 	w   io.Writer
 	now time.Time
-	// nodePods are the pods on the node being described, or those a
-	// replica set selects.
+	describeExtra
+}
+
+// describeExtra is what a description shows besides the object and its
+// events, read by the caller: the pods on a node (or a replica set's), a
+// deployment's replica sets.
+type describeExtra struct {
 	nodePods []*corev1.Pod
+	newRS    *appsv1.ReplicaSet
+	oldRSs   []*appsv1.ReplicaSet
 }
 
 func (d *describer) line(level int, format string, args ...any) {
@@ -442,9 +462,9 @@ func boolWord(b bool) string {
 }
 
 // describe writes obj's description and its events.
-func describe(out io.Writer, res *scheme.Resource, obj scheme.Object, events []*corev1.Event, now time.Time, nodePods ...*corev1.Pod) error {
+func describe(out io.Writer, res *scheme.Resource, obj scheme.Object, events []*corev1.Event, now time.Time, extra describeExtra) error {
 	w := newDescribeWriter(out)
-	d := &describer{w: w, now: now, nodePods: nodePods}
+	d := &describer{w: w, now: now, describeExtra: extra}
 	switch o := obj.(type) {
 	case *corev1.Pod:
 		describePod(d, o)
@@ -465,6 +485,19 @@ func describe(out io.Writer, res *scheme.Resource, obj scheme.Object, events []*
 			cs = append(cs, condition{c.GetType(), c.GetStatus(), c.GetReason(), c.GetMessage()})
 		}
 		d.conditions(cs, true)
+		rsLine := func(rs *appsv1.ReplicaSet) string {
+			return fmt.Sprintf("%s (%d/%d replicas created)", rs.GetMetadata().GetName(), rs.GetStatus().GetReplicas(), rs.GetSpec().GetReplicas())
+		}
+		var old []string
+		for _, rs := range d.oldRSs {
+			old = append(old, rsLine(rs))
+		}
+		d.kv(0, "OldReplicaSets", orDash(strings.Join(old, ", ")))
+		if d.newRS != nil {
+			d.kv(0, "NewReplicaSet", rsLine(d.newRS))
+		} else {
+			d.kv(0, "NewReplicaSet", "<none>")
+		}
 	case *appsv1.ReplicaSet:
 		d.meta(o.GetMetadata(), true)
 		sp, st := o.GetSpec(), o.GetStatus()

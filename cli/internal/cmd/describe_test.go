@@ -36,7 +36,7 @@ func TestDescribeGolden(t *testing.T) {
 		name   string
 		obj    scheme.Object
 		events []*corev1.Event
-		pods   []*corev1.Pod
+		extra  describeExtra
 	}{
 		{
 			name: "pod",
@@ -75,6 +75,10 @@ func TestDescribeGolden(t *testing.T) {
 						{Type: "Progressing", Status: "True", Reason: "NewReplicaSetAvailable"}}},
 			},
 			events: []*corev1.Event{event("Normal", "ScalingReplicaSet", "deployment-controller", "Scaled up replica set web-6d9d to 3", 1, 2*time.Hour, 2*time.Hour)},
+			extra: describeExtra{
+				newRS:  &appsv1.ReplicaSet{Metadata: &metav1.ObjectMeta{Name: "web-6d9d"}, Spec: &appsv1.ReplicaSetSpec{Replicas: proto.Int32(3)}, Status: &appsv1.ReplicaSetStatus{Replicas: 3}},
+				oldRSs: []*appsv1.ReplicaSet{{Metadata: &metav1.ObjectMeta{Name: "web-5c8b"}, Spec: &appsv1.ReplicaSetSpec{Replicas: proto.Int32(0)}, Status: &appsv1.ReplicaSetStatus{Replicas: 1}}},
+			},
 		},
 		{
 			name: "node",
@@ -87,7 +91,7 @@ func TestDescribeGolden(t *testing.T) {
 					Capacity:   map[string]*metav1.Quantity{"cpu": {Value: "4"}, "memory": {Value: "16Gi"}, "pods": {Value: "110"}},
 					NodeInfo:   &corev1.NodeSystemInfo{KubeletVersion: "v0.1.0", OsImage: "Debian GNU/Linux 12", OperatingSystem: "linux", Architecture: "amd64", ContainerRuntimeVersion: "docker://24.0.7"}},
 			},
-			pods: []*corev1.Pod{
+			extra: describeExtra{nodePods: []*corev1.Pod{
 				{Metadata: &metav1.ObjectMeta{Name: "web-1", Namespace: "default", CreationTimestamp: ago(5 * time.Minute)},
 					Spec: &corev1.PodSpec{Containers: []*corev1.Container{
 						{Name: "app", Resources: &corev1.ResourceRequirements{
@@ -96,7 +100,7 @@ func TestDescribeGolden(t *testing.T) {
 						{Name: "sidecar", Resources: &corev1.ResourceRequirements{Requests: map[string]*metav1.Quantity{"cpu": {Value: "0.5"}}}}}}},
 				{Metadata: &metav1.ObjectMeta{Name: "idle", Namespace: "kube-system", CreationTimestamp: ago(2 * time.Hour)},
 					Spec: &corev1.PodSpec{Containers: []*corev1.Container{{Name: "pause"}}}},
-			},
+			}},
 		},
 		{
 			name: "replicaset",
@@ -108,9 +112,9 @@ func TestDescribeGolden(t *testing.T) {
 						Spec: &corev1.PodSpec{Containers: []*corev1.Container{{Name: "web", Image: "nginx:1.25"}}}}},
 				Status: &appsv1.ReplicaSetStatus{Replicas: 3, ReadyReplicas: 2, AvailableReplicas: 2},
 			},
-			pods: []*corev1.Pod{
+			extra: describeExtra{nodePods: []*corev1.Pod{
 				{Status: &corev1.PodStatus{Phase: "Running"}}, {Status: &corev1.PodStatus{Phase: "Running"}}, {Status: &corev1.PodStatus{Phase: "Pending"}},
-			},
+			}},
 			events: []*corev1.Event{event("Normal", "SuccessfulCreate", "replicaset-controller", "Created pod: web-6d9d-abcde", 1, time.Hour, time.Hour)},
 		},
 		{
@@ -141,7 +145,7 @@ func TestDescribeGolden(t *testing.T) {
 				t.Fatal("not a kind")
 			}
 			var buf bytes.Buffer
-			if err := describe(&buf, res, tt.obj, tt.events, describeNow, tt.pods...); err != nil {
+			if err := describe(&buf, res, tt.obj, tt.events, describeNow, tt.extra); err != nil {
 				t.Fatal(err)
 			}
 			path := filepath.Join("testdata", "describe-"+tt.name+".golden")
