@@ -150,33 +150,15 @@ func (f clientFlags) connect() (*client.Clientset, error) {
 	return client.New(cfg, client.WithUserAgent("gantry-dev"))
 }
 
-// poll calls check every second until it returns true, an error that is not
-// worth retrying, or the timeout. It prints the progress check reports when
-// it changes, so a slow start says what it waits for.
-func poll(timeout time.Duration, what string, check func(ctx context.Context) (bool, string, error)) error {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	last := ""
-	for {
-		cctx, ccancel := context.WithTimeout(ctx, 5*time.Second)
-		ok, progress, err := check(cctx)
-		ccancel()
-		if err != nil {
-			progress = err.Error()
-		}
-		if ok {
-			return nil
-		}
-		if progress != last {
-			fmt.Fprintf(os.Stderr, "  … %s: %s\n", what, progress)
-			last = progress
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s: not ready after %s (%s)", what, timeout, last)
-		case <-time.After(time.Second):
-		}
-	}
+// waitCtx is the context of a wait command: its -timeout.
+func waitCtx(timeout time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), timeout)
+}
+
+// progress prints what a wait is waiting for, on stderr (stdout carries the
+// result the scripts read).
+func progress(what string) func(string) {
+	return func(msg string) { fmt.Fprintf(os.Stderr, "  … %s: %s\n", what, msg) }
 }
 
 func waitNodes(args []string) error {
@@ -198,18 +180,11 @@ func waitNodes(args []string) error {
 		return err
 	}
 	defer cs.Close()
-	var ready []string
-	err = poll(*cf.timeout, "nodes", func(ctx context.Context) (bool, string, error) {
-		list, err := cs.Nodes().List(ctx, client.ListOptions{})
-		if err != nil {
-			return false, "", err
-		}
-		ok, r, notReady := devcluster.NodesReady(list.Items, *want, since)
-		ready = r
-		return ok, fmt.Sprintf("%d/%d Ready (ready: %s; not ready: %s)", len(r), *want, orNone(r), orNone(notReady)), nil
-	})
+	ctx, cancel := waitCtx(*cf.timeout)
+	defer cancel()
+	ready, err := devcluster.WaitNodes(ctx, cs, *want, since, time.Second, progress("nodes"))
 	if err != nil {
-		return err
+		return fmt.Errorf("nodes not Ready after %s: %w", *cf.timeout, err)
 	}
 	fmt.Println(strings.Join(ready, " "))
 	return nil
@@ -227,14 +202,12 @@ func waitDeployment(args []string) error {
 		return err
 	}
 	defer cs.Close()
-	return poll(*cf.timeout, "deployment/"+name, func(ctx context.Context) (bool, string, error) {
-		d, err := cs.Deployments(*cf.namespace).Get(ctx, name)
-		if err != nil {
-			return false, "", err
-		}
-		ok, progress := devcluster.DeploymentAvailable(d)
-		return ok, progress, nil
-	})
+	ctx, cancel := waitCtx(*cf.timeout)
+	defer cancel()
+	if err := devcluster.WaitDeployment(ctx, cs, *cf.namespace, name, time.Second, progress("deployment/"+name)); err != nil {
+		return fmt.Errorf("deployment/%s not available after %s: %w", name, *cf.timeout, err)
+	}
+	return nil
 }
 
 func waitLB(args []string) error {
@@ -249,17 +222,11 @@ func waitLB(args []string) error {
 		return err
 	}
 	defer cs.Close()
-	var addrs []string
-	err = poll(*cf.timeout, "service/"+name+" load balancer", func(ctx context.Context) (bool, string, error) {
-		svc, err := cs.Services(*cf.namespace).Get(ctx, name)
-		if err != nil {
-			return false, "", err
-		}
-		addrs = devcluster.LoadBalancerAddresses(svc)
-		return len(addrs) > 0, "no ingress address yet", nil
-	})
+	ctx, cancel := waitCtx(*cf.timeout)
+	defer cancel()
+	addrs, err := devcluster.WaitLoadBalancer(ctx, cs, *cf.namespace, name, time.Second, progress("service/"+name+" load balancer"))
 	if err != nil {
-		return err
+		return fmt.Errorf("service/%s has no load balancer address after %s: %w", name, *cf.timeout, err)
 	}
 	fmt.Println(strings.Join(addrs, " "))
 	return nil
