@@ -12,7 +12,9 @@
 // kept in step without a rate limit, so that the scheduler avoids such
 // nodes.
 //
-// Pods on a node with NoExecute taints they do not tolerate are deleted at
+// Pods on an unreachable node are marked not Ready at once (their kubelet
+// cannot say so), so that Services stop routing to them. Pods on a node
+// with NoExecute taints they do not tolerate are deleted at
 // once; those that tolerate them for tolerationSeconds are deleted that
 // long after the taint was added.
 package nodelifecycle

@@ -139,8 +139,38 @@ func (c *Controller) Monitor(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	if err := c.evict(ctx, now); err != nil {
+	evicted, err := c.evict(ctx, now)
+	if err != nil {
 		errs = append(errs, err)
+	}
+	if err := c.markPodsNotReady(ctx, ready, evicted, now); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// markPodsNotReady sets the Ready condition of the pods on unreachable
+// nodes to False, as Kubernetes does: their kubelet cannot, and services
+// should stop sending them traffic long before they are evicted.
+func (c *Controller) markPodsNotReady(ctx context.Context, ready map[string]string, evicted map[string]bool, now time.Time) error {
+	var errs []error
+	for _, p := range c.podLs.List(nil) {
+		if ready[p.GetSpec().GetNodeName()] != "Unknown" || !controller.IsPodReady(p) || evicted[p.GetMetadata().GetUid()] ||
+			p.GetMetadata().GetDeletionTimestamp() != nil {
+			continue
+		}
+		up := proto.Clone(p).(*corev1.Pod)
+		for _, cd := range up.Status.Conditions {
+			if cd.Type == "Ready" {
+				cd.Status, cd.LastTransitionTime = "False", timestamppb.New(now)
+			}
+		}
+		if _, err := c.cc.Client.Pods(p.GetMetadata().GetNamespace()).UpdateStatus(ctx, up); err != nil &&
+			!client.IsNotFound(err) && !client.IsConflict(err) {
+			errs = append(errs, fmt.Errorf("mark pod %s/%s not ready: %w", p.GetMetadata().GetNamespace(), p.GetMetadata().GetName(), err))
+			continue
+		}
+		c.cc.Recorder.Eventf(p, record.Warning, "NodeNotReady", "Node is not ready")
 	}
 	return errors.Join(errs...)
 }
@@ -312,8 +342,10 @@ func managed(t *corev1.Taint) bool {
 }
 
 // evict deletes the pods whose NoExecute taints are not tolerated, or no
-// longer (tolerationSeconds after the taint was added).
-func (c *Controller) evict(ctx context.Context, now time.Time) error {
+// longer (tolerationSeconds after the taint was added). It returns the
+// uids of the pods it deleted.
+func (c *Controller) evict(ctx context.Context, now time.Time) (map[string]bool, error) {
+	evicted := map[string]bool{}
 	tainted := map[string][]*corev1.Taint{}
 	for _, n := range c.nodeLs.List(nil) {
 		for _, t := range n.GetSpec().GetTaints() {
@@ -323,7 +355,7 @@ func (c *Controller) evict(ctx context.Context, now time.Time) error {
 		}
 	}
 	if len(tainted) == 0 {
-		return nil
+		return evicted, nil
 	}
 	var errs []error
 	for _, p := range c.podLs.List(nil) {
@@ -344,9 +376,10 @@ func (c *Controller) evict(ctx context.Context, now time.Time) error {
 			errs = append(errs, fmt.Errorf("evict pod %s/%s: %w", m.GetNamespace(), m.GetName(), err))
 			continue
 		}
+		evicted[m.GetUid()] = true
 		c.cc.Recorder.Eventf(p, record.Normal, "TaintManagerEviction", "Marking for deletion Pod %s/%s", m.GetNamespace(), m.GetName())
 	}
-	return errors.Join(errs...)
+	return evicted, errors.Join(errs...)
 }
 
 // EvictionTime is when a pod with tolerations must leave a node with the

@@ -86,7 +86,14 @@ func TestStaleNodeTaintedAndEvicted(t *testing.T) {
 	if earliest := taint.GetTimeAdded().AsTime().Add(2*time.Second - time.Second); evictedAt.Before(earliest) {
 		t.Errorf("evicted at %v, before the toleration ran out (taint %v + 2 s)", evictedAt, taint.GetTimeAdded().AsTime())
 	}
+	waitFor(t, 20*time.Second, "the pod left on the unreachable node marked not ready", func(ctx context.Context) (bool, error) {
+		p, err := cs.Pods("default").Get(ctx, "forever")
+		return err == nil && !isReady(p), err
+	})
 	time.Sleep(time.Second)
+	if p, err := cs.Pods("default").Get(ctx, "elsewhere"); err != nil || !isReady(p) {
+		t.Errorf("pod on a healthy node not ready (err %v)", err)
+	}
 	for _, name := range []string{"forever", "elsewhere"} {
 		p, err := cs.Pods("default").Get(ctx, name)
 		if err != nil {
