@@ -319,13 +319,7 @@ func (d *describer) events(evs []*corev1.Event) {
 	d.line(1, "Type\tReason\tAge\tFrom\tMessage")
 	d.line(1, "----\t------\t----\t----\t-------")
 	for _, e := range evs {
-		from := e.GetSource().GetComponent()
-		if from == "" {
-			from = e.GetReportingComponent()
-		}
-		if h := e.GetSource().GetHost(); h != "" {
-			from += ", " + h
-		}
+		from := printers.EventSource(e)
 		d.line(1, "%s\t%s\t%s\t%s\t%s", e.GetType(), e.GetReason(), printers.EventLastSeen(e, d.now, true), from, strings.TrimSpace(e.GetMessage()))
 	}
 }

@@ -93,10 +93,25 @@ func init() {
 			ns := o.(*corev1.Namespace)
 			return []string{ns.GetMetadata().GetName(), ns.GetStatus().GetPhase(), age(ns.GetMetadata().GetCreationTimestamp(), now)}
 		})
-	register("events", []column{{name: "LAST SEEN"}, {name: "TYPE"}, {name: "REASON"}, {name: "OBJECT"}, {name: "MESSAGE"}},
+	register("events", []column{{name: "LAST SEEN"}, {name: "TYPE"}, {name: "REASON"}, {name: "OBJECT"},
+		{name: "SUBOBJECT", wide: true}, {name: "SOURCE", wide: true}, {name: "MESSAGE"},
+		{name: "FIRST SEEN", wide: true}, {name: "COUNT", wide: true}, {name: "NAME", wide: true}},
 		func(o scheme.Object, now time.Time) []string {
 			e := o.(*corev1.Event)
-			return []string{EventLastSeen(e, now, false), e.GetType(), e.GetReason(), EventObject(e), strings.TrimSpace(e.GetMessage())}
+			first := e.GetFirstTimestamp()
+			if first == nil {
+				first = e.GetEventTime()
+			}
+			count := e.GetCount()
+			if s := e.GetSeries(); s != nil {
+				count = s.GetCount()
+			}
+			if count == 0 {
+				count = 1
+			}
+			return []string{EventLastSeen(e, now, false), e.GetType(), e.GetReason(), EventObject(e),
+				e.GetInvolvedObject().GetFieldPath(), EventSource(e), strings.TrimSpace(e.GetMessage()),
+				age(first, now), itoa(count), e.GetMetadata().GetName()}
 		})
 	register("leases", []column{{name: "NAME"}, {name: "HOLDER"}, {name: "AGE"}},
 		func(o scheme.Object, now time.Time) []string {
@@ -448,6 +463,19 @@ func EventObject(e *corev1.Event) string {
 		return strings.ToLower(io.GetKind())
 	}
 	return strings.ToLower(io.GetKind()) + "/" + io.GetName()
+}
+
+// EventSource is the SOURCE column of an event: its component, and host
+// when it has one.
+func EventSource(e *corev1.Event) string {
+	c := e.GetSource().GetComponent()
+	if c == "" {
+		c = e.GetReportingComponent()
+	}
+	if h := e.GetSource().GetHost(); h != "" {
+		return c + ", " + h
+	}
+	return c
 }
 
 // EventLastSeen is the LAST SEEN column of an event. With counts (as
