@@ -92,6 +92,22 @@ spec:
 	if r.code != 1 || !strings.Contains(r.stderr, "you must specify at least one command for the container") {
 		t.Errorf("exec without a command: %d %q", r.code, r.stderr)
 	}
+	// drain refuses a pod no controller manages, then deletes it with
+	// --force and waits for the kubelet to finish it.
+	r = c.gantry("", "drain", "fake-node", "--timeout=60s")
+	if r.code != 1 || !strings.Contains(r.stderr, "cannot delete Pods that declare no controller (use --force to override): default/two") {
+		t.Errorf("drain without --force: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	r = c.ok("drain", "fake-node", "--force", "--ignore-daemonsets", "--grace-period=1", "--timeout=60s")
+	want := "node/fake-node already cordoned\nevicting pod default/two\npod/two evicted\nnode/fake-node drained\n"
+	if r.stdout != want {
+		t.Errorf("drain --force: stdout %q, want %q", r.stdout, want)
+	}
+	if rows := table(c.ok("get", "node", "fake-node", "--no-headers").stdout); len(rows) != 1 || rows[0][1] != "Ready,SchedulingDisabled" {
+		t.Errorf("drained node: %q", rows)
+	}
+	c.ok("uncordon", "fake-node")
+
 	r = c.gantry("", "logs", "nope")
 	if r.code != 1 || r.stderr != "Error from server (NotFound): pods \"nope\" not found\n" {
 		t.Errorf("logs of a missing pod: %d %q", r.code, r.stderr)
