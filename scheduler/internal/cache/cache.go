@@ -222,13 +222,8 @@ func (c *Cache) AddPod(pod *corev1.Pod) error {
 	}
 	p := framework.NewPodInfo(pod)
 	if ps, ok := c.pods[uid]; ok {
-		if ps.assumed && ps.nodeName == node {
-			// Confirmed: keep the assumed entry's counts, swap in the
-			// stored object.
-			ps.assumed = false
-			ps.pod.Pod = pod
-			return nil
-		}
+		// A confirmed assumed pod, or a pod that moved: replace it. The
+		// assumed PodInfo is not changed (the binding goroutine holds it).
 		if err := c.removePodLocked(ps.pod.Pod, ps.nodeName); err != nil {
 			return err
 		}
