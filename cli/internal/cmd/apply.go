@@ -74,7 +74,7 @@ func runApply(ctx context.Context, f *Factory, o *applyOptions) error {
 				failed = true
 				continue
 			}
-			result, obj, err := applyOne(ctx, cs, m, dry)
+			result, obj, err := applyOne(ctx, f, cs, m, dry)
 			if err != nil {
 				fmt.Fprintln(f.ErrOut, FormatError(err))
 				failed = true
@@ -93,7 +93,7 @@ func runApply(ctx context.Context, f *Factory, o *applyOptions) error {
 
 // applyOne creates m's object or brings the live one to it, and says which
 // ("created", "configured", "unchanged").
-func applyOne(ctx context.Context, cs *client.Clientset, m *manifest, dry dryRun) (string, scheme.Object, error) {
+func applyOne(ctx context.Context, f *Factory, cs *client.Clientset, m *manifest, dry dryRun) (string, scheme.Object, error) {
 	md := m.obj.GetMetadata()
 	if md.GetName() == "" {
 		return "", nil, fmt.Errorf("error when retrieving current configuration of %s from %q: resource name may not be empty", m.res.Kind, m.source)
@@ -122,6 +122,11 @@ func applyOne(ctx context.Context, cs *client.Clientset, m *manifest, dry dryRun
 		same, err := apply.Unchanged(m.obj, live, config)
 		if err != nil {
 			return err
+		}
+		if _, ok := live.GetMetadata().GetAnnotations()[apply.LastAppliedAnnotation]; !ok && !same {
+			fmt.Fprintf(f.ErrOut, "Warning: resource %s/%s is missing the %s annotation which is required by gantry apply. "+
+				"gantry apply should only be used on resources created declaratively by either gantry create --save-config or gantry apply. "+
+				"The missing annotation will be patched automatically.\n", m.res.GroupResource(), md.GetName(), apply.LastAppliedAnnotation)
 		}
 		if same {
 			result, out = "unchanged", live

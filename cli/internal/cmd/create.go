@@ -5,12 +5,15 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gantryhq/gantry/cli/internal/apply"
 )
 
 type createOptions struct {
 	fileOptions
-	output string
-	dryRun string
+	output     string
+	dryRun     string
+	saveConfig bool
 }
 
 func newCreateCommand(f *Factory) *cobra.Command {
@@ -31,6 +34,7 @@ func newCreateCommand(f *Factory) *cobra.Command {
 		newCreateCronJobCommand(f), newCreateServiceCommand(f))
 	c.Flags().StringVarP(&o.output, "output", "o", "", "Output format. One of: (json, yaml, name, jsonpath=...).")
 	addDryRunFlag(c, &o.dryRun)
+	c.Flags().BoolVar(&o.saveConfig, "save-config", false, "If true, the configuration of current object will be saved in its annotation. Otherwise, the annotation will be unchanged. This flag is useful when you want to perform gantry apply on this object in the future.")
 	return c
 }
 
@@ -66,7 +70,15 @@ func runCreate(ctx context.Context, f *Factory, o *createOptions) error {
 				failed = true
 				continue
 			}
-			obj, err := createObject(ctx, cs, m.res, m.obj, dry)
+			toCreate := m.obj
+			if o.saveConfig {
+				config, err := apply.Configuration(m.obj)
+				if err != nil {
+					return err
+				}
+				toCreate = apply.ForCreate(m.obj, config)
+			}
+			obj, err := createObject(ctx, cs, m.res, toCreate, dry)
 			if err != nil {
 				fmt.Fprintln(f.ErrOut, FormatError(errWhen("creating", m.source, err)))
 				failed = true
