@@ -29,8 +29,8 @@ import (
 	"github.com/gantryhq/gantry/kubelet/internal/runtime/fake"
 	apiv1 "github.com/gantryhq/gantry/proto/gantry/api/v1"
 	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
-	metav1 "github.com/gantryhq/gantry/proto/gantry/meta/v1"
 	kubeletv1 "github.com/gantryhq/gantry/proto/gantry/kubelet/v1"
+	metav1 "github.com/gantryhq/gantry/proto/gantry/meta/v1"
 )
 
 type ca struct {
