@@ -35,6 +35,9 @@ func newExecCommand(f *Factory) *cobra.Command {
   gantry exec mypod -c ruby-container -i -t -- bash -il`,
 		RunE: func(c *cobra.Command, args []string) error {
 			dash := c.ArgsLenAtDash()
+			if dash < 0 && len(args) > 1 {
+				return fmt.Errorf("exec [POD] [COMMAND] is not supported anymore. Use exec [POD] -- [COMMAND] instead")
+			}
 			if len(args) < 2 || dash != 1 {
 				return usage(c, "you must specify at least one command for the container")
 			}

@@ -27,6 +27,7 @@ type getOptions struct {
 	sortBy         string
 	watchEvents    bool
 	labelColumns   []string
+	chunkSize      int64
 }
 
 func newGetCommand(f *Factory) *cobra.Command {
@@ -61,6 +62,7 @@ func newGetCommand(f *Factory) *cobra.Command {
 	fl.BoolVar(&o.watchEvents, "output-watch-events", false, "Output watch event objects when --watch or --watch-only is used. Existing objects are output as initial ADDED events.")
 	fl.BoolVar(&o.watchOnly, "watch-only", false, "Watch for changes to the requested object(s), without listing/getting first.")
 	fl.BoolVar(&o.noHeaders, "no-headers", false, "When using the default or custom-column output format, don't print headers (default print headers).")
+	fl.Int64Var(&o.chunkSize, "chunk-size", 500, "Return large lists in chunks rather than all at once. Pass 0 to disable.")
 	fl.StringSliceVarP(&o.labelColumns, "label-columns", "L", nil, "Accepts a comma separated list of labels that are going to be presented as columns. Names are case-sensitive. You can also use multiple flag options like -L label1 -L label2...")
 	fl.BoolVar(&o.showLabels, "show-labels", false, "When printing, show all labels as the last column (default hide labels column).")
 	fl.BoolVar(&o.ignoreNotFound, "ignore-not-found", false, "If the requested object does not exist the command will return exit code 0.")
@@ -106,7 +108,8 @@ func runGet(ctx context.Context, f *Factory, o *getOptions, refs []resourceRef) 
 		var objs []scheme.Object
 		rv := ""
 		if len(ref.names) == 0 {
-			l, err := list(ctx, cs, ref.res, ns, client.ListOptions{LabelSelector: o.selector, FieldSelector: o.fieldSelector})
+			l, err := cs.Resource(ref.res, namespaceFor(ref.res, ns)).ListAll(ctx,
+				client.ListOptions{LabelSelector: o.selector, FieldSelector: o.fieldSelector, Limit: o.chunkSize})
 			if err != nil {
 				return err
 			}
