@@ -134,6 +134,31 @@ wait_ready() {
   ok "$name ready ($url, $((SECONDS - start))s)"
 }
 
+# port_free fails when something already listens on a loopback port.
+port_free() {
+  local name=$1 var=$2 port=$3
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    die "port $port ($name) is in use (another cluster?); free it or set $var"
+  fi
+}
+
+check_ports() {
+  port_free apiserver API_PORT "$API_PORT"
+  port_free "apiserver health" API_HTTP_PORT "$API_HTTP_PORT"
+  has_bin scheduler && port_free scheduler SCHEDULER_PORT "$SCHEDULER_PORT"
+  has_bin controller-manager && port_free controller-manager CONTROLLER_MANAGER_PORT "$CONTROLLER_MANAGER_PORT"
+  has_bin cloud-controller-manager && port_free cloud-controller-manager CLOUD_CONTROLLER_MANAGER_PORT "$CLOUD_CONTROLLER_MANAGER_PORT"
+  if has_bin kubelet && [[ "$DOCKER_KUBELET" == 1 ]]; then
+    port_free kubelet KUBELET_PORT "$KUBELET_PORT"
+    port_free "kubelet health" KUBELET_HEALTHZ_PORT "$KUBELET_HEALTHZ_PORT"
+  fi
+  if has_bin kube-proxy && [[ "$KUBE_PROXY" == 1 ]]; then
+    port_free "kube-proxy health" KUBE_PROXY_HEALTHZ_PORT "$KUBE_PROXY_HEALTHZ_PORT"
+    port_free "kube-proxy metrics" KUBE_PROXY_METRICS_PORT "$KUBE_PROXY_METRICS_PORT"
+  fi
+  return 0
+}
+
 build() {
   if [[ -n "${SKIP_BUILD:-}" ]]; then
     skip "build skipped (SKIP_BUILD): using $BIN_DIR as it is"
@@ -277,6 +302,7 @@ main() {
   mkdir -p "$DATA_DIR" "$LOG_DIR"
   echo "Starting a local Gantry cluster: state in $DATA_DIR, logs in $LOG_DIR"
   build
+  check_ports
   start_apiserver
   start_scheduler
   start_controller_manager
