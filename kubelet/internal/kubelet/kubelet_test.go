@@ -654,3 +654,24 @@ func TestInitContainers(t *testing.T) {
 		t.Errorf("app container ran after its init container failed: %v", cs)
 	}
 }
+
+func TestChangedImageRestartsContainer(t *testing.T) {
+	h := startHarness(t, nil)
+	h.create(makePod("update").obj())
+	p := h.waitPod("update", "Running", phaseIs("Running"))
+	p.Spec.Containers[0].Image = "app:2"
+	if _, err := h.cs.Pods("default").Update(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	got := h.waitPod("update", "running app:2", func(p *corev1.Pod) bool {
+		cs := p.GetStatus().GetContainerStatuses()[0]
+		return cs.GetImage() == "app:2" && cs.GetState().GetRunning() != nil && cs.GetRestartCount() == 1
+	})
+	st, _ := h.rt.PodStatus(context.Background(), got.GetMetadata().GetUid())
+	if l := st.Latest("c"); l == nil || l.Image != "app:2" || l.State != runtime.StateRunning {
+		t.Errorf("runtime: %+v", l)
+	}
+	if prev := st.Previous("c"); prev == nil || prev.Image != "app:1" || prev.State != runtime.StateExited {
+		t.Errorf("previous instance: %+v", prev)
+	}
+}

@@ -134,7 +134,11 @@ func (k *Kubelet) syncPod(ctx context.Context, uid string) (time.Duration, bool,
 				}
 			}
 			for _, kc := range d.actions.Kill {
-				k.cfg.Recorder.Eventf(pod, record.Normal, "Killing", "Container %s failed its %s probe, will be restarted", kc.Name, strings.ToLower(kc.Reason))
+				if kc.Reason == "SpecChanged" {
+					k.cfg.Recorder.Eventf(pod, record.Normal, "Killing", "Container %s definition changed, will be restarted", kc.Name)
+					continue
+				}
+				k.cfg.Recorder.Eventf(pod, record.Normal, "Killing", "Container %s failed its liveness or startup probe, will be restarted", kc.Name)
 			}
 			for name, e := range res.StartErrors {
 				k.cfg.Recorder.Eventf(pod, record.Warning, "Failed", "Error: %s", e.Error())
@@ -356,6 +360,12 @@ func (k *Kubelet) computeActions(pod *corev1.Pod, st *runtime.PodStatus, now tim
 					g = time.Duration(*pr.TerminationGracePeriodSeconds) * time.Second
 				}
 				d.actions.Kill = append(d.actions.Kill, runtime.KillContainer{ID: latest.ID, Name: name, Grace: g, Reason: "Unhealthy"})
+				continue
+			}
+			if latest.Hash != "" && latest.Hash != runtime.ContainerHash(c) {
+				// Its spec changed (a new image): run the new one.
+				d.actions.Kill = append(d.actions.Kill, runtime.KillContainer{ID: latest.ID, Name: name, Grace: grace, Reason: "SpecChanged"})
+				start = append(start, plan{c, latest.Attempt + 1})
 				continue
 			}
 			running = append(running, plan{c, latest.Attempt + 1})

@@ -3,9 +3,13 @@ package runtime
 import (
 	"context"
 	"errors"
+	"hash/fnv"
 	"io"
 	"sort"
+	"strconv"
 	"time"
+
+	"google.golang.org/protobuf/proto"
 
 	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
 )
@@ -20,7 +24,10 @@ const (
 	LabelPodNamespace  = "io.gantry.pod.namespace"
 	LabelContainerName = "io.gantry.container.name"
 	LabelAttempt       = "io.gantry.container.attempt"
-	LabelNode          = "io.gantry.node"
+	// LabelHash is the hash of the container's spec (ContainerHash) it was
+	// started from; a changed spec restarts the container.
+	LabelHash = "io.gantry.container.hash"
+	LabelNode = "io.gantry.node"
 	// SandboxName is the container name label of a pod's sandbox (pause)
 	// container.
 	SandboxName = "POD"
@@ -48,7 +55,10 @@ type ContainerStatus struct {
 	State   State
 	// Attempt counts the runs of this container in the pod: 0 for the
 	// first, so it is the container's restartCount.
-	Attempt    int
+	Attempt int
+	// Hash is the ContainerHash of the spec it was started from ("" when
+	// unknown).
+	Hash       string
 	CreatedAt  time.Time
 	StartedAt  time.Time
 	FinishedAt time.Time
@@ -140,6 +150,15 @@ func (s *PodStatus) Running() bool {
 // Empty reports whether the runtime holds nothing of the pod.
 func (s *PodStatus) Empty() bool {
 	return s == nil || (s.Sandbox == nil && len(s.Containers) == 0)
+}
+
+// ContainerHash is a hash of a container's spec: the instance of a
+// container whose hash differs from its spec's is restarted.
+func ContainerHash(c *corev1.Container) string {
+	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(c)
+	h := fnv.New64a()
+	_, _ = h.Write(b)
+	return strconv.FormatUint(h.Sum64(), 36)
 }
 
 // StartContainer asks SyncPod to run a container of the pod.

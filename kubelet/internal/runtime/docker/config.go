@@ -34,6 +34,7 @@ func (r *Runtime) containerConfig(pod *corev1.Pod, c *corev1.Container, sandboxI
 		OpenStdin:  c.GetStdin(),
 		StdinOnce:  c.GetStdinOnce(),
 	}
+	cfg.Labels[runtime.LabelHash] = runtime.ContainerHash(c)
 	vars := map[string]string{}
 	for _, e := range env {
 		k, v, _ := strings.Cut(e, "=")

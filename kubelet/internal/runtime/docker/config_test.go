@@ -77,6 +77,7 @@ func TestContainerConfig(t *testing.T) {
 	wantLabels := map[string]string{
 		runtime.LabelManaged: "true", runtime.LabelNode: "n1", runtime.LabelPodUID: "uid-1", runtime.LabelPodName: "web",
 		runtime.LabelPodNamespace: "ns", runtime.LabelContainerName: "app", runtime.LabelAttempt: "2",
+		runtime.LabelHash: runtime.ContainerHash(c),
 	}
 	if diff := cmp.Diff(wantLabels, cfg.Labels); diff != "" {
 		t.Errorf("labels (-want +got):\n%s", diff)

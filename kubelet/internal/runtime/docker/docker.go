@@ -588,6 +588,7 @@ func (r *Runtime) PodStatus(ctx context.Context, uid string) (*runtime.PodStatus
 			ImageID:   "docker-pullable://" + c.ImageID,
 			State:     stateOf(in.Container.State.Status),
 			Attempt:   attempt,
+			Hash:      c.Labels[runtime.LabelHash],
 			CreatedAt: time.Unix(c.Created, 0),
 			StartedAt: parseTime(in.Container.State.StartedAt),
 		}

@@ -217,6 +217,7 @@ func (r *Runtime) SyncPod(_ context.Context, spec *corev1.Pod, a *runtime.Action
 			ImageID:   "fake://" + s.Container.GetImage(),
 			State:     runtime.StateRunning,
 			Attempt:   s.Attempt,
+			Hash:      runtime.ContainerHash(s.Container),
 			CreatedAt: now,
 			StartedAt: now,
 		}
