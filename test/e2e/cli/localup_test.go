@@ -33,9 +33,10 @@ func freePorts(t *testing.T, n int) []int {
 	return ports
 }
 
-// TestLocalUpCluster runs hack/local-up-cluster.sh (building with make,
-// every daemon but the Docker kubelet and kube-proxy, one hollow node) on
-// free ports, uses the cluster with gantry, and stops it as Ctrl-C would.
+// TestLocalUpCluster runs hack/local-up-cluster.sh (on the binaries
+// TestMain built, every daemon but the Docker kubelet and kube-proxy, one
+// hollow node) on free ports, uses the cluster with gantry, and stops it as
+// Ctrl-C would.
 func TestLocalUpCluster(t *testing.T) {
 	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
 	if err != nil {
@@ -46,6 +47,8 @@ func TestLocalUpCluster(t *testing.T) {
 	cmd := exec.Command(filepath.Join(root, "hack", "local-up-cluster.sh"))
 	cmd.Env = append(os.Environ(),
 		"DATA_DIR="+dataDir,
+		"BIN_DIR="+binDir,
+		"SKIP_BUILD=1",
 		"HOLLOW_NODES=1",
 		"DOCKER_KUBELET=0",
 		"KUBE_PROXY=0",

@@ -12,8 +12,9 @@ import (
 )
 
 // gantryBin is the gantry binary under test; kubeletBin a kubelet, run
-// with its fake runtime to serve logs and exec.
-var gantryBin, kubeletBin string
+// with its fake runtime to serve logs and exec. binDir holds them and the
+// other daemons hack/local-up-cluster.sh starts.
+var gantryBin, kubeletBin, binDir string
 
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
@@ -26,11 +27,16 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	binDir = dir
 	gantryBin = filepath.Join(dir, "gantry")
 	kubeletBin = filepath.Join(dir, "kubelet")
 	for bin, pkg := range map[string]string{
-		gantryBin:  "github.com/gantryhq/gantry/cli/cmd/gantry",
-		kubeletBin: "github.com/gantryhq/gantry/kubelet/cmd/kubelet",
+		gantryBin:                                      "github.com/gantryhq/gantry/cli/cmd/gantry",
+		kubeletBin:                                     "github.com/gantryhq/gantry/kubelet/cmd/kubelet",
+		filepath.Join(dir, "apiserver"):                "github.com/gantryhq/gantry/apiserver/cmd/apiserver",
+		filepath.Join(dir, "scheduler"):                "github.com/gantryhq/gantry/scheduler/cmd/scheduler",
+		filepath.Join(dir, "controller-manager"):       "github.com/gantryhq/gantry/controller-manager/cmd/controller-manager",
+		filepath.Join(dir, "cloud-controller-manager"): "github.com/gantryhq/gantry/cloud-controller-manager/cmd/cloud-controller-manager",
 	} {
 		build := exec.Command("go", "build", "-o", bin, pkg)
 		build.Stdout, build.Stderr = os.Stdout, os.Stderr
