@@ -127,6 +127,11 @@ func TestCrashLoopBackOff(t *testing.T) {
 	if term := containerStatus(p).GetLastState().GetTerminated(); term.GetExitCode() != 3 {
 		t.Errorf("lastState: %v", containerStatus(p).GetLastState())
 	}
+	// The previous instance's logs, through the apiserver.
+	var prev bytes.Buffer
+	if err := podexec.Logs(context.Background(), e.cs.Conn(), podexec.LogOptions{Namespace: "default", Name: "crash", Previous: true}, &prev, io.Discard); err != nil || prev.String() != "crashing\n" {
+		t.Errorf("previous logs: %v %q", err, prev.String())
+	}
 	// Back-off 1s, 2s, 4s: later gaps between restarts are longer.
 	n := len(restarts)
 	if n < 4 {
