@@ -295,3 +295,17 @@ func TestReadSourcesFromURL(t *testing.T) {
 		t.Errorf("missing URL: %v", err)
 	}
 }
+
+func TestContextCompletion(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config")
+	f := config.NewFile("one", config.Cluster{Server: "https://127.0.0.1:6443"}, config.User{}, "")
+	f.Contexts = append(f.Contexts, config.NamedContext{Name: "two", Context: config.Context{Cluster: "one"}})
+	if err := config.Write(path, f); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(config.EnvVar, path)
+	out, _, code := run(t, "__complete", "get", "pods", "--context", "")
+	if code != 0 || !strings.HasPrefix(out, "one\ntwo\n:4\n") {
+		t.Errorf("--context completion: %d %q", code, out)
+	}
+}

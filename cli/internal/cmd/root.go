@@ -283,6 +283,20 @@ func NewRootCommand(streams Streams) (*cobra.Command, *Factory) {
 		newCompletionCommand(f),
 	)
 	addLaterCommands(root, f)
+	_ = root.RegisterFlagCompletionFunc("namespace", func(c *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		return completeNamesOf(f, "namespaces")(c, nil, toComplete)
+	})
+	_ = root.RegisterFlagCompletionFunc("context", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		_, file, err := loadConfigFile(f)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []string
+		for _, c := range file.Contexts {
+			out = append(out, c.Name)
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	})
 	return root, f
 }
 
