@@ -174,7 +174,9 @@ func Run(ctx context.Context, c CompletedConfig) error {
 		healthAddr <- nil
 	}
 	factory.Start(ctx)
-	defer factory.Shutdown()
+	// Shutdown waits for the informers, which stop only once ctx is
+	// cancelled: cancel first (deferred calls run last-in first-out).
+	defer func() { cancel(); factory.Shutdown() }()
 	if !factory.WaitForCacheSync(ctx) {
 		return ctx.Err()
 	}
