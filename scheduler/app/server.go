@@ -138,7 +138,8 @@ func Run(ctx context.Context, c CompletedConfig) error {
 	defer cancel()
 
 	health := daemon.NewHealth()
-	recorder := record.New(cs, record.Options{Component: config.DefaultSchedulerName, Instance: c.Options.Identity, Logger: log})
+	// A deep queue: a burst of thousands of bindings must not drop events.
+	recorder := record.New(cs, record.Options{Component: config.DefaultSchedulerName, Instance: c.Options.Identity, QueueSize: 16384, Logger: log})
 	factory := informer.NewFactory(cs, informer.WithLogger(log))
 	s, inf, err := scheduler.Setup(ctx, scheduler.SetupOptions{
 		ClientSet: cs, Factory: factory, Config: c.Component, Registry: c.Registry,
