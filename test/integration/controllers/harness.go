@@ -72,7 +72,9 @@ func TestOptions() *app.Options {
 	o.RenewDeadline = 10 * time.Second
 	o.RetryPeriod = 100 * time.Millisecond
 	o.NodeMonitorPeriod = 200 * time.Millisecond
-	o.NodeMonitorGracePeriod = 2 * time.Second
+	// Long enough that a loaded machine does not miss hollow nodes'
+	// heartbeats; the node lifecycle tests shorten it.
+	o.NodeMonitorGracePeriod = 20 * time.Second
 	o.NodeEvictionRate = 100
 	o.JobBackoffBase = 100 * time.Millisecond
 	o.JobBackoffMax = time.Second

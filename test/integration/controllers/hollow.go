@@ -247,7 +247,14 @@ func (h *Hollow) sync(ctx context.Context, key string) error {
 		return nil
 	}
 	result := m.GetAnnotations()[ResultAnnotation]
+	wantReady := m.GetAnnotations()[NotReadyAnnotation] != "true"
 	if ph == "Running" && result == "" {
+		if wantReady && !podReady(p) {
+			// Someone (the node lifecycle controller, while this node
+			// looked unreachable) marked the pod not ready: report it
+			// ready again, as a kubelet's probes would.
+			return h.setReady(ctx, p)
+		}
 		return nil
 	}
 	if ph != "Running" && h.opts.ReadyDelay > 0 {
@@ -321,4 +328,28 @@ func indexOf(s []string, x string) int {
 		}
 	}
 	return -1
+}
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.GetStatus().GetConditions() {
+		if c.GetType() == "Ready" {
+			return c.GetStatus() == "True"
+		}
+	}
+	return false
+}
+
+func (h *Hollow) setReady(ctx context.Context, p *corev1.Pod) error {
+	up := proto.Clone(p).(*corev1.Pod)
+	now := timestamppb.New(time.Now())
+	for _, c := range up.Status.Conditions {
+		if c.Type == "Ready" || c.Type == "ContainersReady" {
+			c.Status, c.LastTransitionTime = "True", now
+		}
+	}
+	_, err := h.cs.Pods(p.GetMetadata().GetNamespace()).UpdateStatus(ctx, up)
+	if client.IsNotFound(err) || client.IsConflict(err) {
+		return nil // a newer version is on its way through the informer
+	}
+	return err
 }

@@ -2,6 +2,8 @@ package controllers
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,21 +127,35 @@ func TestJobFailuresSurviveRestarts(t *testing.T) {
 	if _, err := cs.Jobs("default").Create(ctx, newJob("flaky", "Failed", limit, 1)); err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; ; i++ {
-		cm := StartCM(t, cs, CMOptions{})
-		time.Sleep(150 * time.Millisecond)
-		cm.Stop()
+	// Stop each controller-manager soon after it has made progress (a new
+	// pod, or a failure counted), so that restarts land mid-flight.
+	progress := func() string {
 		j, err := cs.Jobs("default").Get(ctx, "flaky")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if jobCondition(j, "Failed") != nil {
-			t.Logf("failed after %d restarts", i+1)
+		pods, err := cs.Pods("default").List(ctx, client.ListOptions{LabelSelector: "job-name=flaky"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%d/%d/%d/%v", len(pods.Items), j.GetStatus().GetFailed(), len(j.GetStatus().GetUncountedTerminatedPods().GetFailed()),
+			jobCondition(j, "Failed") != nil)
+	}
+	for i := 0; ; i++ {
+		before := progress()
+		if strings.HasSuffix(before, "true") {
+			t.Logf("failed after %d restarts", i)
 			break
 		}
-		if i > 100 {
-			t.Fatalf("job not failed after %d restarts: %v", i, j.GetStatus())
+		if i > 40 {
+			t.Fatalf("job not failed after %d restarts: %s", i, before)
 		}
+		cm := StartCM(t, cs, CMOptions{})
+		deadline := time.Now().Add(10 * time.Second)
+		for progress() == before && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		cm.Stop()
 	}
 	StartCM(t, cs, CMOptions{})
 	var job *batchv1.Job
