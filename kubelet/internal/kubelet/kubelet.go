@@ -136,6 +136,7 @@ type Kubelet struct {
 	nodeMu   sync.Mutex
 	node     *corev1.Node // as last written
 	hostIP   string
+	podCIDR  string
 	lastNode time.Time
 }
 
@@ -189,6 +190,20 @@ func (k *Kubelet) Run(ctx context.Context) error {
 	})
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	if k.rt.Type() != "fake" {
+		// The node's podCIDR (set by the node IPAM controller after
+		// registration) is where pod IPs come from.
+		nodeInf := informer.New[*corev1.Node](client.For[*corev1.Node](k.cs, ""), informer.Options{
+			FieldSelector: "metadata.name=" + k.cfg.NodeName,
+			Logger:        k.log.Named("informer"),
+		})
+		nodeInf.AddEventHandler(informer.Handler[*corev1.Node]{
+			OnAdd:    k.nodeChanged,
+			OnUpdate: func(_, n *corev1.Node) { k.nodeChanged(n) },
+		})
+		wg.Add(1)
+		go func() { defer wg.Done(); nodeInf.Run(ctx) }()
+	}
 	wg.Add(4)
 	go func() { defer wg.Done(); k.podInformer.Run(ctx) }()
 	go func() { defer wg.Done(); k.leaseLoop(ctx) }()
@@ -255,6 +270,17 @@ func (k *Kubelet) runtimeEvents(ctx context.Context) {
 				k.workers.enqueue(uid)
 			}
 		}
+	}
+}
+
+func (k *Kubelet) nodeChanged(n *corev1.Node) {
+	cidr := n.GetSpec().GetPodCidr()
+	k.nodeMu.Lock()
+	changed := k.podCIDR != cidr
+	k.podCIDR = cidr
+	k.nodeMu.Unlock()
+	if changed {
+		k.log.Info("node podCIDR", zap.String("podCIDR", cidr))
 	}
 }
 

@@ -120,6 +120,9 @@ func (k *Kubelet) syncPod(ctx context.Context, uid string) (time.Duration, bool,
 		if !d.actions.Empty() {
 			log.Debug("sync pod", zap.Bool("sandbox", d.actions.CreateSandbox), zap.Int("start", len(d.actions.Start)), zap.Int("kill", len(d.actions.Kill)))
 			d.actions.Status = st
+			k.nodeMu.Lock()
+			d.actions.PodCIDR = k.podCIDR
+			k.nodeMu.Unlock()
 			res := k.rt.SyncPod(ctx, pod, &d.actions)
 			if res.SandboxErr != nil {
 				log.Warn("create pod sandbox", zap.Error(res.SandboxErr))

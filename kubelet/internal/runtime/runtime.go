@@ -190,6 +190,9 @@ type Actions struct {
 	// Status is the pod's status as the kubelet read it to decide these
 	// actions; nil makes SyncPod read it.
 	Status *PodStatus
+	// PodCIDR is the node's spec.podCIDR; when set (and inside the pod
+	// network), a new sandbox takes its IP from it.
+	PodCIDR string
 }
 
 // Empty reports whether a holds nothing to do.

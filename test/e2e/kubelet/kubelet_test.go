@@ -341,3 +341,36 @@ func TestKubeletRestartRestartsNothing(t *testing.T) {
 		t.Error("pod not Ready after the kubelet restart")
 	}
 }
+
+func TestPodIPFromNodePodCIDR(t *testing.T) {
+	e := newEnvSubnet(t, "10.213.0.0/16")
+	ctx := context.Background()
+	err := client.RetryOnConflict(ctx, func() error {
+		n, err := e.cs.Nodes().Get(ctx, e.node)
+		if err != nil {
+			return err
+		}
+		n.Spec.PodCidr = "10.213.7.0/24"
+		n.Spec.PodCidrs = []string{"10.213.7.0/24"}
+		_, err = e.cs.Nodes().Update(ctx, n)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // the kubelet's node informer hears of it
+	e.create(e.pod("a", "gantry/pause:latest"))
+	e.create(e.pod("b", "gantry/pause:latest"))
+	ips := map[string]bool{}
+	for _, name := range []string{"a", "b"} {
+		p := e.waitPod(name, "Running", 60*time.Second, func(p *corev1.Pod) bool { return p.GetStatus().GetPhase() == "Running" })
+		ip := p.GetStatus().GetPodIp()
+		if !strings.HasPrefix(ip, "10.213.7.") || ip == "10.213.7.0" || ip == "10.213.7.1" {
+			t.Errorf("pod %s IP %s, want one of 10.213.7.0/24 past the gateway", name, ip)
+		}
+		ips[ip] = true
+	}
+	if len(ips) != 2 {
+		t.Errorf("pods share an IP: %v", ips)
+	}
+}

@@ -92,6 +92,13 @@ type env struct {
 // newEnv starts an apiserver and a kubelet (with extra flags).
 func newEnv(t testing.TB, extra ...string) *env {
 	t.Helper()
+	return newEnvSubnet(t, "", extra...)
+}
+
+// newEnvSubnet is newEnv with the pod network made beforehand with subnet
+// (when not empty).
+func newEnvSubnet(t testing.TB, subnet string, extra ...string) *env {
+	t.Helper()
 	if setupErr != nil {
 		t.Fatalf("setup: %v", setupErr)
 	}
@@ -108,6 +115,9 @@ func newEnv(t testing.TB, extra ...string) *env {
 	}
 	e.logPath = filepath.Join(e.rootDir, "kubelet.log")
 	t.Cleanup(e.cleanup)
+	if subnet != "" {
+		docker(t, "network", "create", "--subnet", subnet, "--label", "io.gantry.managed=true", e.network)
+	}
 	e.startKubelet()
 	e.waitNodeReady()
 	return e

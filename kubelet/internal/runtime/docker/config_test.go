@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -118,3 +119,27 @@ func TestContainerConfigErrors(t *testing.T) {
 }
 
 func strPtr(s string) *string { return &s }
+
+func TestFreeAddr(t *testing.T) {
+	p := netip.MustParsePrefix("10.244.3.0/29") // .0 network, .1 gateway, .7 broadcast
+	tests := []struct {
+		used []string
+		want string
+		ok   bool
+	}{
+		{nil, "10.244.3.2", true},
+		{[]string{"10.244.3.2", "10.244.3.3"}, "10.244.3.4", true},
+		{[]string{"10.244.3.2", "10.244.3.4"}, "10.244.3.3", true},
+		{[]string{"10.244.3.2", "10.244.3.3", "10.244.3.4", "10.244.3.5", "10.244.3.6"}, "", false},
+	}
+	for _, tt := range tests {
+		used := map[netip.Addr]bool{}
+		for _, u := range tt.used {
+			used[netip.MustParseAddr(u)] = true
+		}
+		got, ok := freeAddr(p, used)
+		if ok != tt.ok || (ok && got.String() != tt.want) {
+			t.Errorf("freeAddr(used %v) = %v, %v; want %s, %v", tt.used, got, ok, tt.want, tt.ok)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -62,6 +63,11 @@ type Runtime struct {
 
 	// pausePresent caches that the pause image exists.
 	pausePresent atomic.Bool
+	// ipMu guards the pod IP allocation from the node's podCIDR; pending
+	// holds addresses handed out whose sandboxes may not run yet.
+	ipMu    sync.Mutex
+	pending map[netip.Addr]time.Time
+	subnets []netip.Prefix // of the pod network, read once
 	// netMu serializes what adds or removes an endpoint on the pod network
 	// (starting, stopping and removing sandboxes): Docker 20.10 can lose
 	// count of a network's endpoints under concurrent changes and then
@@ -229,7 +235,7 @@ func (r *Runtime) SyncPod(ctx context.Context, pod *corev1.Pod, a *runtime.Actio
 			_, _ = r.cli.ContainerRemove(ctx, st.Sandbox.ID, client.ContainerRemoveOptions{Force: true})
 			r.netMu.Unlock()
 		}
-		if sandboxID, err = r.createSandbox(ctx, pod, a.SandboxAttempt); err != nil {
+		if sandboxID, err = r.createSandbox(ctx, pod, a.SandboxAttempt, a.PodCIDR); err != nil {
 			res.SandboxErr = err
 			return res
 		}
@@ -315,7 +321,7 @@ func (r *Runtime) ensureImage(ctx context.Context, image string) error {
 	return r.PullImage(ctx, image)
 }
 
-func (r *Runtime) createSandbox(ctx context.Context, pod *corev1.Pod, attempt int) (string, error) {
+func (r *Runtime) createSandbox(ctx context.Context, pod *corev1.Pod, attempt int, podCIDR string) (string, error) {
 	if !r.pausePresent.Load() {
 		if err := r.ensureImage(ctx, r.opts.PauseImage); err != nil {
 			return "", fmt.Errorf("pause image: %w", err)
@@ -367,7 +373,19 @@ func (r *Runtime) createSandbox(ctx context.Context, pod *corev1.Pod, attempt in
 			hc.ExtraHosts = append(hc.ExtraHosts, n+":"+h.GetIp())
 		}
 	}
-	id, err := r.create(ctx, containerName(pod, runtime.SandboxName, attempt), cfg, hc)
+	var nc *network.NetworkingConfig
+	if podCIDR != "" && !spec.GetHostNetwork() {
+		ip, err := r.sandboxIP(ctx, podCIDR)
+		if err != nil {
+			return "", err
+		}
+		if ip.IsValid() {
+			nc = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
+				r.opts.Network: {IPAMConfig: &network.EndpointIPAMConfig{IPv4Address: ip}},
+			}}
+		}
+	}
+	id, err := r.create(ctx, containerName(pod, runtime.SandboxName, attempt), cfg, hc, nc)
 	if err != nil {
 		if cerrdefs.IsNotFound(err) {
 			r.pausePresent.Store(false) // the image was removed under us
@@ -393,9 +411,9 @@ func (r *Runtime) startSandbox(ctx context.Context, id string) error {
 
 // create creates a container, removing a leftover of the same name (a
 // kubelet that died between create and start) first.
-func (r *Runtime) create(ctx context.Context, name string, cfg *container.Config, hc *container.HostConfig) (string, error) {
+func (r *Runtime) create(ctx context.Context, name string, cfg *container.Config, hc *container.HostConfig, nc *network.NetworkingConfig) (string, error) {
 	for try := 0; ; try++ {
-		out, err := r.cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: name, Config: cfg, HostConfig: hc})
+		out, err := r.cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: name, Config: cfg, HostConfig: hc, NetworkingConfig: nc})
 		if err == nil {
 			return out.ID, nil
 		}
@@ -414,7 +432,7 @@ func (r *Runtime) createContainer(ctx context.Context, pod *corev1.Pod, sandboxI
 	if err != nil {
 		return "", &runtime.StartError{Reason: "CreateContainerConfigError", Err: err}
 	}
-	id, err := r.create(ctx, containerName(pod, c.GetName(), s.Attempt), cfg, hc)
+	id, err := r.create(ctx, containerName(pod, c.GetName(), s.Attempt), cfg, hc, nil)
 	if err != nil {
 		return "", &runtime.StartError{Reason: "CreateContainerError", Err: err}
 	}
@@ -687,4 +705,88 @@ func (r *Runtime) PullImage(ctx context.Context, image string) error {
 		return fmt.Errorf("pull %s: %w", image, err)
 	}
 	return nil
+}
+
+// sandboxIP picks a free address of podCIDR for a new sandbox: not the
+// range's first two (network, gateway by convention) or last (broadcast),
+// not a gateway of the pod network, not held by a running sandbox of this
+// node, not handed out in the last minute. It returns the zero address
+// (Docker picks) when podCIDR is not inside the pod network's subnets, and
+// an error when podCIDR is full.
+func (r *Runtime) sandboxIP(ctx context.Context, podCIDR string) (netip.Addr, error) {
+	prefix, err := netip.ParsePrefix(podCIDR)
+	if err != nil || !prefix.Addr().Is4() {
+		return netip.Addr{}, nil // IPv6 or malformed: let Docker pick
+	}
+	prefix = prefix.Masked()
+	r.ipMu.Lock()
+	defer r.ipMu.Unlock()
+	if r.subnets == nil {
+		nw, err := r.cli.NetworkInspect(ctx, r.opts.Network, client.NetworkInspectOptions{})
+		if err != nil {
+			return netip.Addr{}, fmt.Errorf("inspect network %s: %w", r.opts.Network, err)
+		}
+		r.subnets = []netip.Prefix{}
+		for _, c := range nw.Network.IPAM.Config {
+			if c.Subnet.IsValid() {
+				r.subnets = append(r.subnets, c.Subnet.Masked())
+			}
+		}
+	}
+	inside := false
+	for _, s := range r.subnets {
+		if s.Bits() <= prefix.Bits() && s.Contains(prefix.Addr()) {
+			inside = true
+		}
+	}
+	if !inside {
+		return netip.Addr{}, nil
+	}
+	used := map[netip.Addr]bool{}
+	for _, s := range r.subnets {
+		used[s.Addr().Next()] = true // Docker's default gateway
+	}
+	list, err := r.list(ctx, "*", false)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	for _, c := range list {
+		if ns := c.NetworkSettings; ns != nil {
+			if ep := ns.Networks[r.opts.Network]; ep != nil && ep.IPAddress.IsValid() {
+				used[ep.IPAddress] = true
+			}
+		}
+	}
+	if r.pending == nil {
+		r.pending = map[netip.Addr]time.Time{}
+	}
+	now := time.Now()
+	for a, t := range r.pending {
+		if now.Sub(t) > time.Minute {
+			delete(r.pending, a)
+		} else {
+			used[a] = true
+		}
+	}
+	ip, ok := freeAddr(prefix, used)
+	if !ok {
+		return netip.Addr{}, fmt.Errorf("no free address in the node's podCIDR %s", podCIDR)
+	}
+	r.pending[ip] = now
+	return ip, nil
+}
+
+// freeAddr is the first address of prefix, after the first two and before
+// the last, that is not used.
+func freeAddr(prefix netip.Prefix, used map[netip.Addr]bool) (netip.Addr, bool) {
+	a := prefix.Addr().Next().Next()
+	for ; prefix.Contains(a); a = a.Next() {
+		if !prefix.Contains(a.Next()) {
+			break // the broadcast address
+		}
+		if !used[a] {
+			return a, true
+		}
+	}
+	return netip.Addr{}, false
 }
