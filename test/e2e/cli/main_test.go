@@ -30,20 +30,18 @@ func runMain(m *testing.M) int {
 	binDir = dir
 	gantryBin = filepath.Join(dir, "gantry")
 	kubeletBin = filepath.Join(dir, "kubelet")
-	for bin, pkg := range map[string]string{
-		gantryBin:                                      "github.com/gantryhq/gantry/cli/cmd/gantry",
-		kubeletBin:                                     "github.com/gantryhq/gantry/kubelet/cmd/kubelet",
-		filepath.Join(dir, "apiserver"):                "github.com/gantryhq/gantry/apiserver/cmd/apiserver",
-		filepath.Join(dir, "scheduler"):                "github.com/gantryhq/gantry/scheduler/cmd/scheduler",
-		filepath.Join(dir, "controller-manager"):       "github.com/gantryhq/gantry/controller-manager/cmd/controller-manager",
-		filepath.Join(dir, "cloud-controller-manager"): "github.com/gantryhq/gantry/cloud-controller-manager/cmd/cloud-controller-manager",
-	} {
-		build := exec.Command("go", "build", "-o", bin, pkg)
-		build.Stdout, build.Stderr = os.Stdout, os.Stderr
-		if err := build.Run(); err != nil {
-			fmt.Fprintf(os.Stderr, "build %s: %v\n", pkg, err)
-			return 1
-		}
+	// One go build for all of them: they share the build graph.
+	build := exec.Command("go", "build", "-o", dir+string(os.PathSeparator),
+		"github.com/gantryhq/gantry/cli/cmd/gantry",
+		"github.com/gantryhq/gantry/kubelet/cmd/kubelet",
+		"github.com/gantryhq/gantry/apiserver/cmd/apiserver",
+		"github.com/gantryhq/gantry/scheduler/cmd/scheduler",
+		"github.com/gantryhq/gantry/controller-manager/cmd/controller-manager",
+		"github.com/gantryhq/gantry/cloud-controller-manager/cmd/cloud-controller-manager")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintf(os.Stderr, "build the binaries: %v\n", err)
+		return 1
 	}
 	return m.Run()
 }
