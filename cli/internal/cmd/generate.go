@@ -379,7 +379,7 @@ func newExposeCommand(f *Factory) *cobra.Command {
 	var port, targetPort, svcType, name, protocol, clusterIP string
 	c := &cobra.Command{
 		Use:   "expose (-f FILENAME | TYPE NAME) [--port=port] [--protocol=TCP|UDP|SCTP] [--target-port=number-or-name] [--name=name] [--type=type]",
-		Short: "Take a deployment, replica set, service or pod and expose it as a new Kubernetes service",
+		Short: "Take a deployment, replica set, service or pod and expose it as a new service",
 		Example: `  # Create a service for an nginx deployment, which serves on port 80 and connects to the containers on port 8000
   gantry expose deployment nginx --port=80 --target-port=8000`,
 		RunE: func(c *cobra.Command, args []string) error {

@@ -283,6 +283,7 @@ func NewRootCommand(streams Streams) (*cobra.Command, *Factory) {
 		newCompletionCommand(f),
 	)
 	addLaterCommands(root, f)
+	groupCommands(root)
 	_ = root.RegisterFlagCompletionFunc("namespace", func(c *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		return completeNamesOf(f, "namespaces")(c, nil, toComplete)
 	})
@@ -354,4 +355,35 @@ func Main(args []string, streams Streams) int {
 // usage returns a usage error for c.
 func usage(c *cobra.Command, format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...), cmd: c.CommandPath()}
+}
+
+// groupCommands sorts the verbs into kubectl's help groups.
+func groupCommands(root *cobra.Command) {
+	groups := []struct {
+		id, title string
+		verbs     []string
+	}{
+		{"basic", "Basic Commands (Beginner):", []string{"create", "expose", "run", "set"}},
+		{"intermediate", "Basic Commands (Intermediate):", []string{"explain", "get", "edit", "delete"}},
+		{"deploy", "Deploy Commands:", []string{"rollout", "scale"}},
+		{"cluster", "Cluster Management Commands:", []string{"cluster-info", "cordon", "uncordon", "drain", "taint"}},
+		{"debug", "Troubleshooting and Debugging Commands:", []string{"describe", "logs", "exec", "cp", "events"}},
+		{"advanced", "Advanced Commands:", []string{"diff", "apply", "patch", "replace", "wait"}},
+		{"settings", "Settings Commands:", []string{"label", "annotate", "completion"}},
+		{"other", "Other Commands:", []string{"api-resources", "api-versions", "config", "plugin", "version", "options"}},
+	}
+	byName := map[string]*cobra.Command{}
+	for _, c := range root.Commands() {
+		byName[c.Name()] = c
+	}
+	for _, g := range groups {
+		root.AddGroup(&cobra.Group{ID: g.id, Title: g.title})
+		for _, v := range g.verbs {
+			if c, ok := byName[v]; ok {
+				c.GroupID = g.id
+			}
+		}
+	}
+	root.SetHelpCommandGroupID("other")
+	root.SetCompletionCommandGroupID("settings")
 }
