@@ -675,3 +675,62 @@ func TestChangedImageRestartsContainer(t *testing.T) {
 		t.Errorf("previous instance: %+v", prev)
 	}
 }
+
+func TestLifecycleHooks(t *testing.T) {
+	rt := fake.New(true)
+	rt.SetExecFunc(func(_ string, cmd []string) int {
+		if slices.Contains(cmd, "fail") {
+			return 1
+		}
+		return 0
+	})
+	h := startHarness(t, rt)
+
+	// preStop runs before the containers get SIGTERM.
+	p := makePod("hooks").obj()
+	p.Spec.Containers[0].Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: []string{"pre-stop"}}}}
+	pod := h.create(p)
+	h.waitPod("hooks", "Running", phaseIs("Running"))
+	if err := h.cs.Pods("default").Delete(context.Background(), "hooks", client.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor(t, "pod removed", func() bool {
+		_, err := h.cs.Pods("default").Get(context.Background(), "hooks")
+		return client.IsNotFound(err)
+	})
+	var seq []string
+	for _, c := range rt.Calls() {
+		switch {
+		case c.Method == "Exec" && strings.Contains(strings.Join(c.Detail, " "), "pre-stop"):
+			seq = append(seq, "preStop")
+		case c.Method == "KillPod" && c.UID == pod.GetMetadata().GetUid():
+			seq = append(seq, "KillPod")
+		}
+	}
+	if diff := cmp.Diff([]string{"preStop", "KillPod"}, seq); diff != "" {
+		t.Errorf("order (-want +got):\n%s", diff)
+	}
+
+	// A failing postStart kills the container, which restarts.
+	q := makePod("poststart").obj()
+	q.Spec.Containers[0].Lifecycle = &corev1.Lifecycle{PostStart: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: []string{"fail"}}}}
+	h.create(q)
+	h.waitPod("poststart", "a restart", func(p *corev1.Pod) bool {
+		cs := p.GetStatus().GetContainerStatuses()
+		return len(cs) == 1 && cs[0].GetRestartCount() >= 1
+	})
+	if !h.events.has("FailedPostStartHook") {
+		t.Errorf("events: %v", h.events.reasons)
+	}
+}
+
+func (h *harness) waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -157,6 +157,11 @@ func (k *Kubelet) syncPod(ctx context.Context, uid string) (time.Duration, bool,
 			if st, err = k.rt.PodStatus(ctx, uid); err != nil {
 				return 0, false, fmt.Errorf("read pod status: %w", err)
 			}
+			if k.runPostStart(ctx, pod, d.actions.Start, st) {
+				if st, err = k.rt.PodStatus(ctx, uid); err != nil {
+					return 0, false, fmt.Errorf("read pod status: %w", err)
+				}
+			}
 		}
 	}
 	k.prober.sync(pod, st)
@@ -205,6 +210,7 @@ func (k *Kubelet) terminatePod(ctx context.Context, pod *corev1.Pod, log *zap.Lo
 	for _, c := range pod.GetSpec().GetContainers() {
 		k.cfg.Recorder.Eventf(pod, record.Normal, "Killing", "Stopping container %s", c.GetName())
 	}
+	grace = k.runPreStop(ctx, pod, grace, log)
 	if err := k.rt.KillPod(ctx, uid, grace); err != nil {
 		return 0, false, fmt.Errorf("kill pod: %w", err)
 	}
