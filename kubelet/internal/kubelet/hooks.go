@@ -93,4 +93,3 @@ func (k *Kubelet) runPostStart(ctx context.Context, pod *corev1.Pod, started []r
 	k.rt.SyncPod(ctx, pod, &runtime.Actions{Kill: kill, Status: st})
 	return true
 }
-
