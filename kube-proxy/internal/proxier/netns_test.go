@@ -224,6 +224,8 @@ func TestNetns(t *testing.T) {
 	p.OnServiceAdd(makeService("default", "self", "10.96.0.11").port("", 80, 0).obj())
 	p.OnEndpointsAdd(makeEndpoints("default", "self").subset("", 8080, tp.podIPs["p1"]).obj())
 	p.OnServiceAdd(makeService("default", "empty", "10.96.0.12").port("", 80, 0).obj())
+	p.OnServiceAdd(makeService("default", "sticky", "10.96.0.13").affinity(60).port("", 80, 0).obj())
+	p.OnEndpointsAdd(makeEndpoints("default", "sticky").subset("", 8080, tp.podIPs["p1"], tp.podIPs["p2"]).obj())
 	sync()
 
 	t.Run("golden files apply", func(t *testing.T) {
@@ -255,6 +257,24 @@ func TestNetns(t *testing.T) {
 		got := count(tp.get(tp.ext, "http://"+tp.nodeExtIP+":30080/", 20))
 		if got["ERR"] > 0 || got["p1"]+got["p2"] != 20 {
 			t.Fatalf("20 requests to the node port from outside: %v", got)
+		}
+	})
+
+	t.Run("from the node itself", func(t *testing.T) {
+		// nat OUTPUT: the cluster IP (masqueraded: the node's source is
+		// outside the cluster CIDR) and the node port on the bridge address.
+		for _, url := range []string{"http://10.96.0.10/", "http://" + tp.nodeBridge + ":30080/"} {
+			got := count(tp.get(tp.node, url, 10))
+			if got["ERR"] > 0 || got["p1"]+got["p2"] != 10 {
+				t.Errorf("10 requests from the node to %s: %v", url, got)
+			}
+		}
+	})
+
+	t.Run("ClientIP affinity keeps a client on one endpoint", func(t *testing.T) {
+		got := count(tp.get(tp.pods["p3"], "http://10.96.0.13/", 20))
+		if got["ERR"] > 0 || (got["p1"] != 20 && got["p2"] != 20) {
+			t.Fatalf("20 requests to a ClientIP-affinity service: %v; want all on one pod", got)
 		}
 	})
 
