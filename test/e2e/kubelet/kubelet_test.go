@@ -151,7 +151,7 @@ func TestRestartPolicyNever(t *testing.T) {
 	}{{"ok", "Succeeded", 0}, {"fail", "Failed", 1}} {
 		p := e.pod(tc.name, "busybox:latest")
 		p.Spec.RestartPolicy = "Never"
-		p.Spec.Containers[0].Command = []string{"sh", "-c", "sleep 1; exit " + fmt.Sprint(tc.code)}
+		p.Spec.Containers[0].Command = []string{"sh", "-c", "sleep 1; printf " + tc.name + " > /dev/termination-log; exit " + fmt.Sprint(tc.code)}
 		e.create(p)
 	}
 	for _, tc := range []struct {
@@ -160,7 +160,7 @@ func TestRestartPolicyNever(t *testing.T) {
 	}{{"ok", "Succeeded", 0}, {"fail", "Failed", 1}} {
 		p := e.waitPod(tc.name, tc.phase, 60*time.Second, func(p *corev1.Pod) bool { return p.GetStatus().GetPhase() == tc.phase })
 		cs := containerStatus(p)
-		if cs.GetState().GetTerminated().GetExitCode() != tc.code || cs.GetRestartCount() != 0 {
+		if cs.GetState().GetTerminated().GetExitCode() != tc.code || cs.GetRestartCount() != 0 || cs.GetState().GetTerminated().GetMessage() != tc.name {
 			t.Errorf("%s: container status %v", tc.name, cs)
 		}
 	}

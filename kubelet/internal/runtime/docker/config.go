@@ -138,7 +138,28 @@ func (r *Runtime) containerConfig(pod *corev1.Pod, c *corev1.Container, sandboxI
 		}
 		hc.Binds = append(hc.Binds, bind)
 	}
+	if path := c.GetTerminationMessagePath(); path != "" {
+		// The container writes its termination message into a file of
+		// the pod's directory, read back when it has exited.
+		tm := r.terminationLog(pod.GetMetadata().GetUid(), c.GetName(), attempt)
+		if err := os.MkdirAll(filepath.Dir(tm), 0o755); err != nil {
+			return nil, nil, fmt.Errorf("termination message file: %w", err)
+		}
+		if err := os.WriteFile(tm, nil, 0o666); err != nil {
+			return nil, nil, fmt.Errorf("termination message file: %w", err)
+		}
+		_ = os.Chmod(tm, 0o666)
+		hc.Binds = append(hc.Binds, tm+":"+path)
+		cfg.Labels[labelTerminationPolicy] = c.GetTerminationMessagePolicy()
+	}
 	return cfg, hc, nil
+}
+
+// labelTerminationPolicy remembers the container's terminationMessagePolicy.
+const labelTerminationPolicy = "io.gantry.container.termination-message-policy"
+
+func (r *Runtime) terminationLog(uid, name string, attempt int) string {
+	return filepath.Join(r.podDir(uid), "containers", name, strconv.Itoa(attempt), "termination-log")
 }
 
 // envOf is the container's environment, with fieldRefs resolved.

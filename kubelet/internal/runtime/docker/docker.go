@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -606,6 +607,9 @@ func (r *Runtime) PodStatus(ctx context.Context, uid string) (*runtime.PodStatus
 			cs.ExitCode = in.Container.State.ExitCode
 			cs.FinishedAt = parseTime(in.Container.State.FinishedAt)
 			cs.Message = in.Container.State.Error
+			if msg := r.terminationMessage(ctx, uid, c.ID, cs, c.Labels[labelTerminationPolicy]); msg != "" {
+				cs.Message = msg
+			}
 			switch {
 			case in.Container.State.OOMKilled:
 				cs.Reason = "OOMKilled"
@@ -781,4 +785,28 @@ func freeAddr(prefix netip.Prefix, used map[netip.Addr]bool) (netip.Addr, bool) 
 		}
 	}
 	return netip.Addr{}, false
+}
+
+// terminationMessage is what an exited container left in its termination
+// message file (at most 4 KiB), or with FallbackToLogsOnError and nothing
+// there after a failure, the tail of its logs (at most 80 lines, 2 KiB).
+func (r *Runtime) terminationMessage(ctx context.Context, uid, id string, cs *runtime.ContainerStatus, policy string) string {
+	if b, err := os.ReadFile(r.terminationLog(uid, cs.Name, cs.Attempt)); err == nil && len(b) > 0 {
+		if len(b) > 4096 {
+			b = b[:4096]
+		}
+		return string(b)
+	}
+	if policy != "FallbackToLogsOnError" || cs.ExitCode == 0 {
+		return ""
+	}
+	var buf bytes.Buffer
+	if err := r.Logs(ctx, id, runtime.LogOptions{TailLines: 80}, &buf, &buf); err != nil {
+		return ""
+	}
+	b := buf.Bytes()
+	if len(b) > 2048 {
+		b = b[len(b)-2048:]
+	}
+	return string(b)
 }
