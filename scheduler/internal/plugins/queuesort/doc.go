@@ -1,0 +1,3 @@
+// Package queuesort is the PrioritySort plugin: higher priority first, then
+// the pod that entered the queue first.
+package queuesort
