@@ -21,6 +21,9 @@ type Options struct {
 	Cleanup       bool
 	MasqueradeAll bool
 	ClusterCIDR   string
+	// LocalhostNodePorts lets node ports answer on 127.0.0.1 (sets
+	// route_localnet, guarded by KUBE-FIREWALL's DROP rule).
+	LocalhostNodePorts bool
 	// HealthzBindAddress serves /healthz (and /livez, /readyz).
 	HealthzBindAddress string
 	// MetricsBindAddress serves /metrics (and /debug/pprof).
@@ -47,6 +50,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.SyncPeriod, "sync-period", o.SyncPeriod, "Most time between two syncs of the rules.")
 	fs.BoolVar(&o.Cleanup, "cleanup", o.Cleanup, "Remove every iptables rule and chain kube-proxy writes, then exit.")
 	fs.BoolVar(&o.MasqueradeAll, "masquerade-all", o.MasqueradeAll, "SNAT all traffic sent to a cluster IP.")
+	fs.BoolVar(&o.LocalhostNodePorts, "iptables-localhost-nodeports", o.LocalhostNodePorts, "Let node ports answer on 127.0.0.1: sets net.ipv4.conf.all.route_localnet=1, after adding the KUBE-FIREWALL rule that drops other traffic to 127.0.0.0/8.")
 	fs.StringVar(&o.ClusterCIDR, "cluster-cidr", o.ClusterCIDR, "The pods' CIDR; traffic to a cluster IP from outside it is masqueraded.")
 	fs.StringVar(&o.HealthzBindAddress, "healthz-bind-address", o.HealthzBindAddress, "ip:port for /healthz; empty disables it.")
 	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", o.MetricsBindAddress, "ip:port for /metrics; empty disables it.")

@@ -37,6 +37,9 @@ type Interface interface {
 	ListChains(table string) ([]string, error)
 	// DeleteChain flushes and deletes a chain if it exists.
 	DeleteChain(table, chain string) error
+	// SetSysctl sets a kernel parameter ("net.ipv4.conf.all.route_localnet")
+	// in the network namespace the rules live in.
+	SetSysctl(name, value string) error
 }
 
 // Runner is the real Interface.
@@ -162,6 +165,15 @@ func (r *Runner) DeleteRule(table, chain string, rule ...string) error {
 
 // ListChains implements Interface.
 func (r *Runner) ListChains(table string) ([]string, error) { return r.ipt.ListChains(table) }
+
+// SetSysctl implements Interface.
+func (r *Runner) SetSysctl(name, value string) error {
+	out, err := r.command(context.Background(), "sysctl", "-qw", name+"="+value).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("sysctl %s=%s: %w: %s", name, value, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
 
 // DeleteChain implements Interface.
 func (r *Runner) DeleteChain(table, chain string) error {

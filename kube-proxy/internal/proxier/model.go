@@ -128,6 +128,7 @@ const (
 	chainPostrouting      = "KUBE-POSTROUTING"
 	chainMarkMasq         = "KUBE-MARK-MASQ"
 	chainForward          = "KUBE-FORWARD"
+	chainFirewall         = "KUBE-FIREWALL"
 	prefixSVC             = "KUBE-SVC-"
 	prefixEXT             = "KUBE-EXT-"
 	prefixSEP             = "KUBE-SEP-"
@@ -151,7 +152,7 @@ func sepChain(n ServicePortName, e endpoint) string {
 // ownChain reports whether a chain name is one kube-proxy writes.
 func ownChain(name string) bool {
 	switch name {
-	case chainServices, chainExternalServices, chainNodePorts, chainPostrouting, chainMarkMasq, chainForward:
+	case chainServices, chainExternalServices, chainNodePorts, chainPostrouting, chainMarkMasq, chainForward, chainFirewall:
 		return true
 	}
 	return strings.HasPrefix(name, prefixSVC) || strings.HasPrefix(name, prefixEXT) || strings.HasPrefix(name, prefixSEP)

@@ -187,6 +187,14 @@ func (tp *topology) delete() {
 	_ = exec.Command("ip", "netns", "del", tp.node).Run()
 }
 
+// iptablesSave is the iptables-save of the backend under test.
+func iptablesSave() string {
+	if be := os.Getenv("GANTRY_IPTABLES"); be != "" {
+		return "iptables-" + be + "-save"
+	}
+	return "iptables-save"
+}
+
 func count(lines []string) map[string]int {
 	out := map[string]int{}
 	for _, l := range lines {
@@ -210,7 +218,13 @@ func TestNetns(t *testing.T) {
 	defer ipt.Close()
 	t.Logf("iptables in the node namespace: %s", ipt.Version())
 	ctx := context.Background()
-	p := New(ipt, Options{ClusterCIDR: podCIDR}, nil, zaptest.NewLogger(t))
+	p := New(ipt, Options{ClusterCIDR: podCIDR, LocalhostNodePorts: true}, nil, zaptest.NewLogger(t))
+	localnet := func() string {
+		return strings.TrimSpace(run(t, "ip", "netns", "exec", tp.node, "sysctl", "-n", routeLocalnet))
+	}
+	if v := localnet(); v != "0" {
+		t.Fatalf("route_localnet is %s in a new namespace", v)
+	}
 	sync := func() {
 		t.Helper()
 		if err := p.Sync(ctx); err != nil {
@@ -238,7 +252,7 @@ func TestNetns(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cmd := exec.Command("ip", "netns", "exec", tp.node, "iptables-restore", "--test", "--noflush")
+			cmd := exec.Command("ip", "netns", "exec", tp.node, strings.Replace(iptablesSave(), "-save", "-restore", 1), "--test", "--noflush")
 			cmd.Stdin = bytes.NewReader(data)
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Errorf("%s does not parse: %v\n%s", f, err, out)
@@ -275,6 +289,27 @@ func TestNetns(t *testing.T) {
 		got := count(tp.get(tp.pods["p3"], "http://10.96.0.13/", 20))
 		if got["ERR"] > 0 || (got["p1"] != 20 && got["p2"] != 20) {
 			t.Fatalf("20 requests to a ClientIP-affinity service: %v; want all on one pod", got)
+		}
+	})
+
+	t.Run("node port on localhost, guarded", func(t *testing.T) {
+		if v := localnet(); v != "1" {
+			t.Fatalf("route_localnet %s, want 1", v)
+		}
+		out := run(t, "ip", "netns", "exec", tp.node, iptablesSave(), "-t", "filter")
+		guarded := false
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, "-A KUBE-FIREWALL ") && strings.Contains(l, "! -s 127.0.0.0/8") &&
+				strings.Contains(l, "-d 127.0.0.0/8") && strings.HasSuffix(l, "-j DROP") {
+				guarded = true
+			}
+		}
+		if !guarded || !strings.Contains(out, "-A INPUT -j KUBE-FIREWALL") {
+			t.Fatalf("route_localnet set without the KUBE-FIREWALL DROP rule:\n%s", out)
+		}
+		got := count(tp.get(tp.node, "http://127.0.0.1:30080/", 10))
+		if got["ERR"] > 0 || got["p1"]+got["p2"] != 10 {
+			t.Fatalf("10 requests to 127.0.0.1:30080 on the node: %v", got)
 		}
 	})
 
@@ -318,10 +353,13 @@ func TestNetns(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, table := range []string{"nat", "filter"} {
-			out := run(t, "ip", "netns", "exec", tp.node, "iptables-save", "-t", table)
+			out := run(t, "ip", "netns", "exec", tp.node, iptablesSave(), "-t", table)
 			if strings.Contains(out, "KUBE-") {
 				t.Errorf("%s table after cleanup:\n%s", table, out)
 			}
+		}
+		if v := localnet(); v != "0" {
+			t.Errorf("route_localnet %s after cleanup, want 0", v)
 		}
 		// Cleanup of a clean namespace is fine.
 		if err := Cleanup(ctx, ipt); err != nil {

@@ -175,6 +175,10 @@ func (p *Proxier) Sync(ctx context.Context) (err error) {
 	}
 	if err == nil && checkJumps {
 		err = p.ensureJumps()
+		// route_localnet only once KUBE-FIREWALL's DROP is in force.
+		if err == nil && p.opts.LocalhostNodePorts {
+			err = p.ipt.SetSysctl(routeLocalnet, "1")
+		}
 	}
 
 	p.mu.Lock()
@@ -275,6 +279,11 @@ func (p *Proxier) render(full bool, dirty, existing map[string]bool) ([]byte, ma
 	var w ruleWriter
 	counts[1] += writeFixedFilter(&w)
 	filterForward := w.take()
+	filterFirewall := ""
+	if p.opts.LocalhostNodePorts {
+		counts[1] += writeFirewall(&w)
+		filterFirewall = w.take()
+	}
 	var fs, fe, ns, np strings.Builder
 	fs.Grow(len(p.top["filter/"+chainServices]))
 	fe.Grow(len(p.top["filter/"+chainExternalServices]))
@@ -297,6 +306,7 @@ func (p *Proxier) render(full bool, dirty, existing map[string]bool) ([]byte, ma
 		"filter/" + chainServices:                       fs.String(),
 		"filter/" + chainExternalServices:               fe.String(),
 		"filter/" + chainForward:                        filterForward,
+		"filter/" + chainFirewall:                       filterFirewall,
 		"nat/" + chainServices:                          ns.String(),
 		"nat/" + chainNodePorts:                         np.String(),
 		"nat/" + chainMarkMasq + "+" + chainPostrouting: natFixed,
@@ -308,6 +318,9 @@ func (p *Proxier) render(full bool, dirty, existing map[string]bool) ([]byte, ma
 		buf.Grow(p.lastSize)
 	}
 	filterChains := []string{chainServices, chainExternalServices, chainForward}
+	if p.opts.LocalhostNodePorts {
+		filterChains = append(filterChains, chainFirewall)
+	}
 	var filterOut []string
 	for _, c := range filterChains {
 		if changed("filter/" + c) {
@@ -405,7 +418,11 @@ func (p *Proxier) existingChains(ctx context.Context) (map[string]bool, error) {
 
 func (p *Proxier) ensureJumps() error {
 	var errs []error
-	for _, j := range jumps {
+	all := jumps
+	if p.opts.LocalhostNodePorts {
+		all = append(slices.Clone(jumps), firewallJumps...)
+	}
+	for _, j := range all {
 		if _, err := p.ipt.EnsureRule(j.table, j.chain, j.rule...); err != nil {
 			errs = append(errs, fmt.Errorf("ensure jump %s/%s -> %s: %w", j.table, j.chain, j.rule[len(j.rule)-1], err))
 		}
@@ -449,8 +466,15 @@ func Cleanup(ctx context.Context, ipt iptables.Interface) error {
 			}
 		}
 	}
+	// route_localnet off before the DROP that guards it goes (only if it was
+	// ours: KUBE-FIREWALL exists).
+	if slices.Contains(own[iptables.TableFilter], chainFirewall) {
+		if err := ipt.SetSysctl(routeLocalnet, "0"); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	// The jumps first (a rule naming a missing chain cannot exist).
-	for _, j := range jumps {
+	for _, j := range append(slices.Clone(jumps), firewallJumps...) {
 		if !slices.Contains(own[j.table], j.rule[len(j.rule)-1]) {
 			continue
 		}

@@ -69,6 +69,13 @@ func TestRulesGolden(t *testing.T) {
 				subset("https", 8443, "10.244.1.5").obj()},
 		},
 		{
+			name:     "localhost-nodeports",
+			opts:     Options{LocalhostNodePorts: true},
+			services: []*corev1.Service{makeService("default", "np", "10.96.0.31").typ("NodePort").port("", 80, 30081).obj()},
+			endpoints: []*corev1.Endpoints{makeEndpoints("default", "np").
+				subset("", 8080, "10.244.1.6").obj()},
+		},
+		{
 			name:     "session-affinity-three-endpoints",
 			services: []*corev1.Service{makeService("default", "sticky", "10.96.0.40").affinity(600).port("", 80, 0).obj()},
 			endpoints: []*corev1.Endpoints{makeEndpoints("default", "sticky").
@@ -100,8 +107,16 @@ func TestRulesGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden(t, tc.name, fake.Last())
-			if len(fake.Rules) != len(jumps) {
-				t.Errorf("full sync ensured %d jump rules, want %d: %v", len(fake.Rules), len(jumps), fake.Rules)
+			wantJumps, wantSysctls := len(jumps), map[string]string{}
+			if tc.opts.LocalhostNodePorts {
+				wantJumps += len(firewallJumps)
+				wantSysctls[routeLocalnet] = "1"
+			}
+			if len(fake.Rules) != wantJumps {
+				t.Errorf("full sync ensured %d jump rules, want %d: %v", len(fake.Rules), wantJumps, fake.Rules)
+			}
+			if diff := cmp.Diff(wantSysctls, fake.Sysctls); diff != "" {
+				t.Errorf("sysctls (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -16,6 +16,10 @@ type Options struct {
 	ClusterCIDR string
 	// RandomFully adds --random-fully to the MASQUERADE rule.
 	RandomFully bool
+	// LocalhostNodePorts makes node ports answer on 127.0.0.1 too: it sets
+	// route_localnet, and first the KUBE-FIREWALL rule Kubernetes adds with
+	// it, which drops traffic to 127.0.0.0/8 from elsewhere.
+	LocalhostNodePorts bool
 }
 
 // chain is one per-service nat chain and its rules, each line ending "\n".
@@ -197,6 +201,15 @@ func writeFixedNAT(w *ruleWriter, opts Options) int {
 	return 4
 }
 
+// writeFirewall writes the rule that makes route_localnet safe: packets to
+// 127.0.0.0/8 from outside it are dropped unless they belong to a
+// connection (or were DNATed by us).
+func writeFirewall(w *ruleWriter) int {
+	w.line("-A", chainFirewall, "-m comment --comment", quote("block incoming localnet connections"),
+		"-d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP")
+	return 1
+}
+
 func writeFixedFilter(w *ruleWriter) int {
 	w.line("-A", chainForward, "-m conntrack --ctstate INVALID -j DROP")
 	w.line("-A", chainForward, "-m comment --comment", quote("kubernetes forwarding rules"), "-m mark --mark", masqMark+"/"+masqMark, "-j ACCEPT")
@@ -224,3 +237,12 @@ var jumps = []jump{
 	{"nat", "OUTPUT", []string{"-m", "comment", "--comment", "kubernetes service portals", "-j", chainServices}},
 	{"nat", "POSTROUTING", []string{"-m", "comment", "--comment", "kubernetes postrouting rules", "-j", chainPostrouting}},
 }
+
+// firewallJumps lead to KUBE-FIREWALL, with LocalhostNodePorts.
+var firewallJumps = []jump{
+	{"filter", "INPUT", []string{"-j", chainFirewall}},
+	{"filter", "OUTPUT", []string{"-j", chainFirewall}},
+}
+
+// routeLocalnet is the sysctl LocalhostNodePorts sets.
+const routeLocalnet = "net.ipv4.conf.all.route_localnet"

@@ -21,12 +21,24 @@ type Fake struct {
 	Chains map[string][]string
 	// Saved is what Save returns per table.
 	Saved map[string]string
+	// Sysctls are the kernel parameters set.
+	Sysctls map[string]string
 	// Err, when set, fails Restore.
 	Err error
 }
 
 // New returns an empty Fake.
-func New() *Fake { return &Fake{Chains: map[string][]string{}, Saved: map[string]string{}} }
+func New() *Fake {
+	return &Fake{Chains: map[string][]string{}, Saved: map[string]string{}, Sysctls: map[string]string{}}
+}
+
+// SetSysctl records the parameter.
+func (f *Fake) SetSysctl(name, value string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Sysctls[name] = value
+	return nil
+}
 
 // Restore records data.
 func (f *Fake) Restore(_ context.Context, data []byte) error {
