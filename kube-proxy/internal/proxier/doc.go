@@ -14,7 +14,9 @@
 //	KUBE-SEP-<hash>: KUBE-MARK-MASQ for the endpoint itself (hairpin), DNAT
 //	nat POSTROUTING -> KUBE-POSTROUTING: MASQUERADE what KUBE-MARK-MASQ marked
 //	filter: KUBE-SERVICES / KUBE-EXTERNAL-SERVICES REJECT services without
-//	  endpoints; KUBE-FORWARD accepts marked and established traffic.
+//	  endpoints; KUBE-FORWARD accepts marked and established traffic;
+//	  with LocalhostNodePorts, KUBE-FIREWALL drops traffic to 127.0.0.0/8
+//	  from elsewhere, and only then is route_localnet set.
 //
 // Each sync recomputes the desired rules and writes them with one
 // iptables-restore --noflush, naming only kube-proxy's own chains. An
