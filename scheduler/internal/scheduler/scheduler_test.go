@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/gantryhq/gantry/client"
 	"github.com/gantryhq/gantry/client/clienttest"
 	"github.com/gantryhq/gantry/client/informer"
@@ -72,7 +74,7 @@ func TestSchedulesWithoutOvercommit(t *testing.T) {
 	for i := range 10 {
 		objs = append(objs, schedtest.MakePod(fmt.Sprintf("p%d", i)).Req("500m", "100Mi").Obj())
 	}
-	_, srv, _, rec := start(t, objs...)
+	_, srv, s, rec := start(t, objs...)
 	waitFor(t, "8 pods bound", func() bool { return len(boundPods(t, srv)) == 8 })
 	waitFor(t, "FailedScheduling events", func() bool {
 		n := 0
@@ -94,6 +96,15 @@ func TestSchedulesWithoutOvercommit(t *testing.T) {
 	}
 	if perNode["n1"] != 4 || perNode["n2"] != 4 {
 		t.Errorf("pods per node = %v, want 4 on n1 and n2", perNode)
+	}
+	if got := testutil.ToFloat64(s.metrics.ScheduleAttempts.WithLabelValues(resultScheduled, "default-scheduler")); got != 8 {
+		t.Errorf("scheduled attempts metric = %v, want 8", got)
+	}
+	if got := testutil.ToFloat64(s.metrics.ScheduleAttempts.WithLabelValues(resultUnschedulable, "default-scheduler")); got < 2 {
+		t.Errorf("unschedulable attempts metric = %v, want at least 2", got)
+	}
+	if got := testutil.ToFloat64(s.metrics.PendingPods.WithLabelValues("unschedulable")); got != 2 {
+		t.Errorf("pending unschedulable pods metric = %v, want 2", got)
 	}
 	var failed, scheduled string
 	for _, e := range rec.Events() {
