@@ -26,6 +26,9 @@ import (
 	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
 )
 
+// presentTTL is how long an image seen present is believed present.
+const presentTTL = 30 * time.Second
+
 // APIVersion is the Docker engine API version the runtime speaks.
 const APIVersion = "1.41"
 
@@ -60,7 +63,8 @@ type Runtime struct {
 	// holds addresses handed out whose sandboxes may not run yet.
 	ipMu    sync.Mutex
 	pending map[netip.Addr]time.Time
-	subnets []netip.Prefix // of the pod network, read once
+	subnets []netip.Prefix       // of the pod network, read once
+	present map[string]time.Time // images seen present, and when
 	// netMu serializes what adds or removes an endpoint on the pod network
 	// (starting, stopping and removing sandboxes): Docker 20.10 can lose
 	// count of a network's endpoints under concurrent changes and then
@@ -427,6 +431,11 @@ func (r *Runtime) createContainer(ctx context.Context, pod *corev1.Pod, sandboxI
 	}
 	id, err := r.create(ctx, containerName(pod, c.GetName(), s.Attempt), cfg, hc, nil)
 	if err != nil {
+		if cerrdefs.IsNotFound(err) {
+			r.ipMu.Lock()
+			delete(r.present, c.GetImage()) // removed under us
+			r.ipMu.Unlock()
+		}
 		return "", &runtime.StartError{Reason: "CreateContainerError", Err: err}
 	}
 	return id, nil
@@ -678,10 +687,23 @@ func (r *Runtime) ListPods(ctx context.Context) ([]*runtime.PodStatus, error) {
 	return out, nil
 }
 
-// ImagePresent implements runtime.Runtime.
+// ImagePresent implements runtime.Runtime. A present image is remembered
+// for presentTTL, sparing the engine a call per pod start.
 func (r *Runtime) ImagePresent(ctx context.Context, image string) (bool, error) {
+	r.ipMu.Lock()
+	at, ok := r.present[image]
+	r.ipMu.Unlock()
+	if ok && time.Since(at) < presentTTL {
+		return true, nil
+	}
 	_, err := r.cli.ImageInspect(ctx, image)
 	if err == nil {
+		r.ipMu.Lock()
+		if r.present == nil {
+			r.present = map[string]time.Time{}
+		}
+		r.present[image] = time.Now()
+		r.ipMu.Unlock()
 		return true, nil
 	}
 	if cerrdefs.IsNotFound(err) {
