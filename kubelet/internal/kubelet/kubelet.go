@@ -278,10 +278,27 @@ func (k *Kubelet) nodeChanged(n *corev1.Node) {
 	k.nodeMu.Lock()
 	changed := k.podCIDR != cidr
 	k.podCIDR = cidr
+	// Someone else changed the Ready condition (the node lifecycle
+	// controller marks it Unknown when the Lease went unrenewed, e.g. while
+	// the apiserver restarted): write the status at the next tick rather
+	// than after NodeStatusReportFrequency, as the kubelet compares its
+	// status with its own last write.
+	if k.node != nil && nodeReadyStatus(k.node) != nodeReadyStatus(n) {
+		k.lastNode = time.Time{}
+	}
 	k.nodeMu.Unlock()
 	if changed {
 		k.log.Info("node podCIDR", zap.String("podCIDR", cidr))
 	}
+}
+
+func nodeReadyStatus(n *corev1.Node) string {
+	for _, c := range n.GetStatus().GetConditions() {
+		if c.GetType() == "Ready" {
+			return c.GetStatus()
+		}
+	}
+	return ""
 }
 
 func (k *Kubelet) podChanged(p *corev1.Pod) {
