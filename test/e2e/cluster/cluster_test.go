@@ -169,7 +169,7 @@ func TestCluster(t *testing.T) {
 	// the other steps fill the wait.
 	e.apply(t, cronJobManifest)
 
-	var lbIP string
+	var lbIP, clusterIP, clientID string
 	steps := []struct {
 		name string
 		fn   func(t *testing.T)
@@ -211,18 +211,18 @@ func TestCluster(t *testing.T) {
 			sh(t, "nsenter", "--net=/proc/"+sandboxPid(t, "default", "client")+"/ns/net",
 				"ip", "route", "add", ip+"/32", "via", node.ip)
 			id := containerID(t, "default", "client", "client")
+			clusterIP, clientID = ip, id
 			want := map[string]bool{}
 			for _, p := range e.pods(t, "default", "app=web") {
 				want[p.GetMetadata().GetName()] = true
 			}
-			// (Debian's static busybox wget crashes with -T: timeout bounds it.)
 			seen := map[string]bool{}
 			waitFor(t, "every replica's hostname through the cluster IP from the pod", 60*time.Second, func() (bool, string) {
-				out, err := exec.Command("docker", "exec", id, "timeout", "5", "wget", "-qO-", "http://"+ip+"/").CombinedOutput()
+				out, err := podGet(id, ip)
 				if err != nil {
-					return false, fmt.Sprintf("wget: %v: %s", err, out)
+					return false, err.Error()
 				}
-				h := hostname(string(out))
+				h := hostname(out)
 				if !want[h] {
 					t.Errorf("answer from %q, not one of %v", h, want)
 				}
@@ -266,9 +266,14 @@ func TestCluster(t *testing.T) {
 			})
 		}},
 		{"RollingUpdate", func(t *testing.T) {
-			p := startPoller("http://" + lbIP + "/")
-			// The poller runs a moment before the update, to know it works.
-			waitFor(t, "the poller's first answers", 10*time.Second, func() (bool, string) { return p.ok.Load() >= 5, "" })
+			// Two pollers: from this machine through the load balancer, and
+			// from the client pod through the cluster IP. They run a moment
+			// before the update, to know they work.
+			p := startPoller(func() (string, error) { return httpGet("http://" + lbIP + "/") }, 20*time.Millisecond)
+			pp := startPoller(func() (string, error) { return podGet(clientID, clusterIP) }, 100*time.Millisecond)
+			waitFor(t, "the pollers' first answers", 20*time.Second, func() (bool, string) {
+				return p.ok.Load() >= 5 && pp.ok.Load() >= 2, fmt.Sprint(p.ok.Load(), pp.ok.Load())
+			})
 			if err := client.RetryOnConflict(ctx, func() error {
 				d, err := e.cs.Deployments("default").Get(ctx, "web")
 				if err != nil {
@@ -298,12 +303,18 @@ func TestCluster(t *testing.T) {
 				return err == nil && strings.Contains(body, "v2"), body
 			})
 			p.stop()
-			t.Logf("rolling update: %d answers, %d failures", p.ok.Load(), len(p.failures))
-			if len(p.failures) > 0 {
-				t.Errorf("%d requests failed during the rolling update: %v", len(p.failures), p.failures[:min(5, len(p.failures))])
-			}
-			if !p.sawV2 {
-				t.Errorf("no answer from a v2 pod during the update")
+			pp.stop()
+			for _, q := range []struct {
+				what string
+				p    *poller
+			}{{"load balancer", p}, {"cluster IP from the pod", pp}} {
+				t.Logf("rolling update, %s: %d answers, %d failures", q.what, q.p.ok.Load(), len(q.p.failures))
+				if len(q.p.failures) > 0 {
+					t.Errorf("%s: %d requests failed during the rolling update: %v", q.what, len(q.p.failures), q.p.failures[:min(5, len(q.p.failures))])
+				}
+				if !q.p.sawV2 {
+					t.Errorf("%s: no answer from a v2 pod during the update", q.what)
+				}
 			}
 		}},
 		{"NodeFailure", func(t *testing.T) {
@@ -413,7 +424,14 @@ func TestCluster(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// An outage longer than the node grace period (6s): the node
+			// lifecycle controller may find the Leases stale once it is back
+			// and mark the nodes Unknown; the kubelets must set them Ready
+			// again at once.
+			e.api.Stop()
+			time.Sleep(8 * time.Second)
 			e.api.Restart()
+			restarted := time.Now()
 			waitFor(t, "the apiserver answering", 60*time.Second, func() (bool, string) {
 				_, err := e.cs.Version(ctx)
 				return err == nil, fmt.Sprint(err)
@@ -433,14 +451,24 @@ func TestCluster(t *testing.T) {
 			if fmt.Sprint(before) != fmt.Sprint(after) {
 				t.Errorf("pods before the restart %v, after %v", before, after)
 			}
-			// Every daemon reconnected: nodes keep heartbeating, a scale-up
-			// is scheduled, started and served through the load balancer.
-			time.Sleep(8 * time.Second) // longer than the node grace period
+			// Every daemon reconnected: the kubelets renew their Leases
+			// again, a scale-up is scheduled, started and served through the
+			// load balancer (kube-proxy, endpoints, cloud controller).
 			for _, n := range []*nodeEnv{n1, n2} {
-				node, err := e.cs.Nodes().Get(ctx, n.name)
-				if err != nil || nodeReady(node) != "True" {
-					t.Errorf("node %s after the restart: %v %v", n.name, node.GetStatus().GetConditions(), err)
-				}
+				waitFor(t, "node "+n.name+"'s Lease renewed after the restart", 30*time.Second, func() (bool, string) {
+					l, err := e.cs.Leases("kube-node-lease").Get(ctx, n.name)
+					if err != nil {
+						return false, err.Error()
+					}
+					return l.GetSpec().GetRenewTime().AsTime().After(restarted), fmt.Sprint(l.GetSpec().GetRenewTime().AsTime(), " ", restarted)
+				})
+				waitFor(t, "node "+n.name+" Ready after the restart", 30*time.Second, func() (bool, string) {
+					node, err := e.cs.Nodes().Get(ctx, n.name)
+					if err != nil {
+						return false, err.Error()
+					}
+					return nodeReady(node) == "True", fmt.Sprint(node.GetStatus().GetConditions())
+				})
 			}
 			e.scale(t, "default", "web", 4)
 			pods := e.waitReadyPods(t, "default", "app=web", 4, 90*time.Second, nil)
@@ -519,7 +547,17 @@ type poller struct {
 	stopped  chan struct{}
 }
 
-func startPoller(url string) *poller {
+// podGet asks http://ip/ from inside a pod's container (Debian's static
+// busybox wget crashes with -T: timeout bounds it instead).
+func podGet(container, ip string) (string, error) {
+	out, err := exec.Command("docker", "exec", container, "timeout", "5", "wget", "-qO-", "http://"+ip+"/").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("wget in the pod: %v: %s", err, out)
+	}
+	return string(out), nil
+}
+
+func startPoller(get func() (string, error), pause time.Duration) *poller {
 	p := &poller{done: make(chan struct{}), stopped: make(chan struct{})}
 	go func() {
 		defer close(p.stopped)
@@ -529,7 +567,7 @@ func startPoller(url string) *poller {
 				return
 			default:
 			}
-			body, err := httpGet(url)
+			body, err := get()
 			p.mu.Lock()
 			if err != nil {
 				p.failures = append(p.failures, time.Now().Format("15:04:05.000")+" "+err.Error())
@@ -538,7 +576,7 @@ func startPoller(url string) *poller {
 				p.sawV2 = p.sawV2 || strings.Contains(body, "v2")
 			}
 			p.mu.Unlock()
-			time.Sleep(20 * time.Millisecond)
+			time.Sleep(pause)
 		}
 	}()
 	return p
