@@ -116,7 +116,7 @@ func Run(ctx context.Context, cfg CompletedConfig) error {
 	defer cs.Close()
 
 	hz := daemon.NewHealth()
-	p := proxier.New(ipt, proxier.Options{MasqueradeAll: o.MasqueradeAll, ClusterCIDR: o.ClusterCIDR, RandomFully: true, LocalhostNodePorts: o.LocalhostNodePorts},
+	p := proxier.New(ipt, proxier.Options{MasqueradeAll: o.MasqueradeAll, ClusterCIDR: o.ClusterCIDR, RandomFully: true, LocalhostNodePorts: o.LocalhostNodePorts, Hostname: cfg.Hostname},
 		proxier.NewMetrics(hz.Registry), logger.Named("proxier"))
 	started := time.Now()
 	maxDelay := 2*o.SyncPeriod + 30*time.Second

@@ -57,6 +57,27 @@ func (b epB) subset(portName string, port int32, ips ...string) epB {
 	return b
 }
 
+// on sets the nodeName of the last subset's addresses.
+func (b epB) on(node string, ips ...string) epB {
+	s := b.e.Subsets[len(b.e.Subsets)-1]
+	for _, a := range s.Addresses {
+		for _, ip := range ips {
+			if a.Ip == ip {
+				a.NodeName = &node
+			}
+		}
+	}
+	return b
+}
+
+func (b svcB) policies(internal, external string) svcB {
+	if internal != "" {
+		b.s.Spec.InternalTrafficPolicy = &internal
+	}
+	b.s.Spec.ExternalTrafficPolicy = external
+	return b
+}
+
 func (b epB) notReady(ip string) epB {
 	b.e.Subsets[len(b.e.Subsets)-1].NotReadyAddresses = append(b.e.Subsets[len(b.e.Subsets)-1].NotReadyAddresses, &corev1.EndpointAddress{Ip: ip})
 	return b

@@ -11,6 +11,11 @@
 //	  (all with --masquerade-all), `recent` checks for ClientIP affinity,
 //	  then one rule per endpoint, `statistic --mode random --probability
 //	  1/n` -> KUBE-SEP-<hash>
+//	KUBE-SVL-<hash>: like KUBE-SVC over this node's endpoints only, for
+//	  internalTrafficPolicy Local (cluster IP) and externalTrafficPolicy
+//	  Local (KUBE-EXT then masquerades only the node's own traffic, so
+//	  outside clients keep their source address); without local endpoints
+//	  such traffic is dropped in the filter table
 //	KUBE-SEP-<hash>: KUBE-MARK-MASQ for the endpoint itself (hairpin), DNAT
 //	nat POSTROUTING -> KUBE-POSTROUTING: MASQUERADE what KUBE-MARK-MASQ marked
 //	filter: KUBE-SERVICES / KUBE-EXTERNAL-SERVICES REJECT services without

@@ -36,12 +36,17 @@ type servicePort struct {
 	externalIPs []string
 	// affinity is the ClientIP affinity timeout in seconds, 0 for none.
 	affinity int32
+	// internalLocal and externalLocal: the traffic policies are Local
+	// (only this node's endpoints; external traffic keeps its source).
+	internalLocal, externalLocal bool
 }
 
 // endpoint is one ready backend of a service port.
 type endpoint struct {
 	ip   string
 	port int32
+	// local: the endpoint is on this node.
+	local bool
 }
 
 func (e endpoint) String() string { return joinHostPort(e.ip, e.port) }
@@ -88,13 +93,16 @@ func servicePorts(svc *corev1.Service) []servicePort {
 			name:      ServicePortName{Namespace: svc.GetMetadata().GetNamespace(), Name: svc.GetMetadata().GetName(), Port: p.Name, Protocol: proto},
 			clusterIP: spec.ClusterIp, port: p.Port, nodePort: nodePort,
 			externalIPs: external, affinity: affinity,
+			internalLocal: spec.GetInternalTrafficPolicy() == "Local",
+			externalLocal: spec.ExternalTrafficPolicy == "Local" && (nodePort != 0 || len(external) > 0),
 		})
 	}
 	return out
 }
 
-// endpointsByPort maps each port of ep to its ready addresses, sorted.
-func endpointsByPort(ep *corev1.Endpoints) map[ServicePortName][]endpoint {
+// endpointsByPort maps each port of ep to its ready addresses, sorted;
+// those whose nodeName is hostname are local.
+func endpointsByPort(ep *corev1.Endpoints, hostname string) map[ServicePortName][]endpoint {
 	if ep == nil {
 		return nil
 	}
@@ -107,7 +115,8 @@ func endpointsByPort(ep *corev1.Endpoints) map[ServicePortName][]endpoint {
 			}
 			name := ServicePortName{Namespace: ep.GetMetadata().GetNamespace(), Name: ep.GetMetadata().GetName(), Port: p.Name, Protocol: proto}
 			for _, a := range s.Addresses {
-				out[name] = append(out[name], endpoint{ip: a.Ip, port: p.Port})
+				local := hostname != "" && a.GetNodeName() == hostname
+				out[name] = append(out[name], endpoint{ip: a.Ip, port: p.Port, local: local})
 			}
 		}
 	}
@@ -130,6 +139,7 @@ const (
 	chainForward          = "KUBE-FORWARD"
 	chainFirewall         = "KUBE-FIREWALL"
 	prefixSVC             = "KUBE-SVC-"
+	prefixSVL             = "KUBE-SVL-"
 	prefixEXT             = "KUBE-EXT-"
 	prefixSEP             = "KUBE-SEP-"
 )
@@ -142,11 +152,21 @@ func hash(s string) string {
 func svcChain(n ServicePortName) string {
 	return prefixSVC + hash(n.String()+strings.ToLower(n.Protocol))
 }
+func svlChain(n ServicePortName) string {
+	return prefixSVL + hash(n.String()+strings.ToLower(n.Protocol))
+}
 func extChain(n ServicePortName) string {
 	return prefixEXT + hash(n.String()+strings.ToLower(n.Protocol))
 }
 func sepChain(n ServicePortName, e endpoint) string {
 	return prefixSEP + hash(n.String()+strings.ToLower(n.Protocol)+e.String())
+}
+
+// serviceChain reports whether a chain is one of a service's own (not a
+// top-level chain).
+func serviceChain(name string) bool {
+	return strings.HasPrefix(name, prefixSVC) || strings.HasPrefix(name, prefixSVL) ||
+		strings.HasPrefix(name, prefixEXT) || strings.HasPrefix(name, prefixSEP)
 }
 
 // ownChain reports whether a chain name is one kube-proxy writes.
@@ -155,7 +175,7 @@ func ownChain(name string) bool {
 	case chainServices, chainExternalServices, chainNodePorts, chainPostrouting, chainMarkMasq, chainForward, chainFirewall:
 		return true
 	}
-	return strings.HasPrefix(name, prefixSVC) || strings.HasPrefix(name, prefixEXT) || strings.HasPrefix(name, prefixSEP)
+	return serviceChain(name)
 }
 
 func probability(n int) string { return fmt.Sprintf("%0.10f", 1.0/float64(n)) }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -29,6 +30,10 @@ func TestMain(m *testing.M) {
 	case "server":
 		name := os.Getenv("GANTRY_NAME")
 		http.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, name) })
+		http.HandleFunc("/source", func(w http.ResponseWriter, r *http.Request) {
+			host, _, _ := strings.Cut(r.RemoteAddr, ":")
+			io.WriteString(w, name+" from "+host)
+		})
 		fmt.Fprintln(os.Stderr, http.ListenAndServe(os.Getenv("GANTRY_ADDR"), nil))
 		os.Exit(1)
 	case "client":
@@ -218,7 +223,7 @@ func TestNetns(t *testing.T) {
 	defer ipt.Close()
 	t.Logf("iptables in the node namespace: %s", ipt.Version())
 	ctx := context.Background()
-	p := New(ipt, Options{ClusterCIDR: podCIDR, LocalhostNodePorts: true}, nil, zaptest.NewLogger(t))
+	p := New(ipt, Options{ClusterCIDR: podCIDR, LocalhostNodePorts: true, Hostname: "node-1"}, nil, zaptest.NewLogger(t))
 	localnet := func() string {
 		return strings.TrimSpace(run(t, "ip", "netns", "exec", tp.node, "sysctl", "-n", routeLocalnet))
 	}
@@ -240,6 +245,9 @@ func TestNetns(t *testing.T) {
 	p.OnServiceAdd(makeService("default", "empty", "10.96.0.12").port("", 80, 0).obj())
 	p.OnServiceAdd(makeService("default", "sticky", "10.96.0.13").affinity(60).port("", 80, 0).obj())
 	p.OnEndpointsAdd(makeEndpoints("default", "sticky").subset("", 8080, tp.podIPs["p1"], tp.podIPs["p2"]).obj())
+	p.OnServiceAdd(makeService("default", "local", "10.96.0.14").typ("NodePort").policies("", "Local").port("", 80, 30081).obj())
+	p.OnEndpointsAdd(makeEndpoints("default", "local").subset("", 8080, tp.podIPs["p1"], tp.podIPs["p2"]).
+		on("node-1", tp.podIPs["p1"]).on("node-2", tp.podIPs["p2"]).obj())
 	sync()
 
 	t.Run("golden files apply", func(t *testing.T) {
@@ -310,6 +318,20 @@ func TestNetns(t *testing.T) {
 		got := count(tp.get(tp.node, "http://127.0.0.1:30080/", 10))
 		if got["ERR"] > 0 || got["p1"]+got["p2"] != 10 {
 			t.Fatalf("10 requests to 127.0.0.1:30080 on the node: %v", got)
+		}
+	})
+
+	t.Run("externalTrafficPolicy Local: local endpoints only, source kept", func(t *testing.T) {
+		got := count(tp.get(tp.ext, "http://"+tp.nodeExtIP+":30081/source", 20))
+		if want := map[string]int{"p1 from " + extNet + "2": 20}; !maps.Equal(got, want) {
+			t.Fatalf("20 requests from outside to a Local node port: %v; want %v", got, want)
+		}
+		// The node port masquerades under the Cluster policy.
+		got = count(tp.get(tp.ext, "http://"+tp.nodeExtIP+":30080/source", 10))
+		for k := range got {
+			if !strings.HasSuffix(k, " from "+tp.nodeBridge) {
+				t.Fatalf("Cluster node port: %v; want every request from the node's bridge address", got)
+			}
 		}
 	})
 

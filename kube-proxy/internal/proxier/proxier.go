@@ -409,7 +409,7 @@ func (p *Proxier) existingChains(ctx context.Context) (map[string]bool, error) {
 			continue
 		}
 		name, _, _ := strings.Cut(line[1:], " ")
-		if ownChain(name) && (strings.HasPrefix(name, prefixSVC) || strings.HasPrefix(name, prefixEXT) || strings.HasPrefix(name, prefixSEP)) {
+		if serviceChain(name) {
 			out[name] = true
 		}
 	}

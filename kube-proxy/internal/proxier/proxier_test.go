@@ -76,6 +76,19 @@ func TestRulesGolden(t *testing.T) {
 				subset("", 8080, "10.244.1.6").obj()},
 		},
 		{
+			name: "traffic-policy-local",
+			opts: Options{Hostname: "node-1", ClusterCIDR: "10.244.0.0/16"},
+			services: []*corev1.Service{
+				makeService("default", "etp", "10.96.0.50").typ("NodePort").policies("Cluster", "Local").port("", 80, 30050).obj(),
+				makeService("default", "itp", "10.96.0.51").policies("Local", "").port("", 80, 0).obj(),
+			},
+			endpoints: []*corev1.Endpoints{
+				makeEndpoints("default", "etp").subset("", 8080, "10.244.0.21", "10.244.1.22").
+					on("node-1", "10.244.0.21").on("node-2", "10.244.1.22").obj(),
+				makeEndpoints("default", "itp").subset("", 8080, "10.244.1.23").on("node-2", "10.244.1.23").obj(),
+			},
+		},
+		{
 			name:     "session-affinity-three-endpoints",
 			services: []*corev1.Service{makeService("default", "sticky", "10.96.0.40").affinity(600).port("", 80, 0).obj()},
 			endpoints: []*corev1.Endpoints{makeEndpoints("default", "sticky").
@@ -164,7 +177,7 @@ func TestPartialSync(t *testing.T) {
 	}
 	nameA := ServicePortName{Namespace: "default", Name: "a", Protocol: "TCP"}
 	nameB := ServicePortName{Namespace: "default", Name: "b", Protocol: "TCP"}
-	sepA1, sepA2 := sepChain(nameA, endpoint{"10.244.0.1", 80}), sepChain(nameA, endpoint{"10.244.0.2", 80})
+	sepA1, sepA2 := sepChain(nameA, endpoint{ip: "10.244.0.1", port: 80}), sepChain(nameA, endpoint{ip: "10.244.0.2", port: 80})
 	first := fake.Last()
 	if diff := cmp.Diff([]string{"KUBE-SVC-LEFTOVER000000"}, deleted(first)); diff != "" {
 		t.Errorf("first sync deleted (-want +got):\n%s", diff)
@@ -197,7 +210,7 @@ func TestPartialSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = fake.Last()
-	if diff := cmp.Diff([]string{sepChain(nameB, endpoint{"10.244.0.3", 80}), svcChain(nameB)}, deleted(got)); diff != "" {
+	if diff := cmp.Diff([]string{sepChain(nameB, endpoint{ip: "10.244.0.3", port: 80}), svcChain(nameB)}, deleted(got)); diff != "" {
 		t.Errorf("deleting b deleted (-want +got):\n%s", diff)
 	}
 	if strings.Contains(got, "-j "+svcChain(nameB)) {

@@ -14,6 +14,9 @@ type Options struct {
 	// ClusterCIDR is the pod network; traffic to a cluster IP from outside
 	// it is masqueraded. Empty: only hairpin and external traffic is.
 	ClusterCIDR string
+	// Hostname is this node's name: endpoints whose nodeName it is are
+	// local (for the Local traffic policies).
+	Hostname string
 	// RandomFully adds --random-fully to the MASQUERADE rule.
 	RandomFully bool
 	// LocalhostNodePorts makes node ports answer on 127.0.0.1 too: it sets
@@ -87,7 +90,7 @@ func buildServiceRules(svc *corev1.Service, ep *corev1.Endpoints, opts Options) 
 	if svc == nil {
 		return out
 	}
-	eps := endpointsByPort(ep)
+	eps := endpointsByPort(ep, opts.Hostname)
 	var natSvc, natNP, filSvc, filExt, ch ruleWriter
 	for _, sp := range servicePorts(svc) {
 		proto := strings.ToLower(sp.name.Protocol)
@@ -113,11 +116,49 @@ func buildServiceRules(svc *corev1.Service, ep *corev1.Endpoints, opts Options) 
 			}
 			continue
 		}
+		var local []endpoint
+		for _, e := range endpoints {
+			if e.local {
+				local = append(local, e)
+			}
+		}
+		seps := map[endpoint]string{}
+		for _, e := range endpoints {
+			seps[e] = sepChain(sp.name, e)
+		}
+		svlName := svlChain(sp.name)
+		internalChain, internalEndpoints := svcName, endpoints
+		if sp.internalLocal {
+			internalChain, internalEndpoints = svlName, local
+		}
+		externalEndpoints := endpoints
+		if sp.externalLocal {
+			externalEndpoints = local
+		}
 
-		natSvc.line("-A", chainServices, "-m comment --comment", quote(name+" cluster IP"),
-			"-m", proto, "-p", proto, "-d", hostCIDR(sp.clusterIP), "--dport", port, "-j", svcName)
-		out.natCount++
-		if external {
+		// Cluster IP: to the internal chain, or dropped when its policy is
+		// Local and this node has none.
+		if len(internalEndpoints) == 0 {
+			filSvc.line("-A", chainServices, "-m comment --comment", quote(name+" has no local endpoints"),
+				"-m", proto, "-p", proto, "-d", hostCIDR(sp.clusterIP), "--dport", port, "-j DROP")
+			out.filterCount++
+		} else {
+			natSvc.line("-A", chainServices, "-m comment --comment", quote(name+" cluster IP"),
+				"-m", proto, "-p", proto, "-d", hostCIDR(sp.clusterIP), "--dport", port, "-j", internalChain)
+			out.natCount++
+		}
+		if external && len(externalEndpoints) == 0 {
+			for _, ip := range sp.externalIPs {
+				filExt.line("-A", chainExternalServices, "-m comment --comment", quote(name+" has no local endpoints"),
+					"-m", proto, "-p", proto, "-d", hostCIDR(ip), "--dport", port, "-j DROP")
+				out.filterCount++
+			}
+			if sp.nodePort != 0 {
+				filExt.line("-A", chainExternalServices, "-m comment --comment", quote(name+" has no local endpoints"),
+					"-m addrtype --dst-type LOCAL", "-m", proto, "-p", proto, "--dport", strconv.Itoa(int(sp.nodePort)), "-j DROP")
+				out.filterCount++
+			}
+		} else if external {
 			extName := extChain(sp.name)
 			for _, ip := range sp.externalIPs {
 				natSvc.line("-A", chainServices, "-m comment --comment", quote(name+" external IP"),
@@ -129,56 +170,88 @@ func buildServiceRules(svc *corev1.Service, ep *corev1.Endpoints, opts Options) 
 					"-m", proto, "-p", proto, "--dport", strconv.Itoa(int(sp.nodePort)), "-j", extName)
 				out.natCount++
 			}
-			ch.line("-A", extName, "-m comment --comment", quote("masquerade traffic for "+name+" external destinations"), "-j", chainMarkMasq)
-			ch.line("-A", extName, "-j", svcName)
-			out.natCount += 2
+			if sp.externalLocal {
+				// Pods and the node itself may use any endpoint; traffic from
+				// outside goes only to local ones and keeps its source.
+				if opts.ClusterCIDR != "" {
+					ch.line("-A", extName, "-m comment --comment", quote("pod traffic for "+name+" external destinations"),
+						"-s", opts.ClusterCIDR, "-j", svcName)
+					out.natCount++
+				}
+				ch.line("-A", extName, "-m comment --comment", quote("masquerade LOCAL traffic for "+name+" external destinations"),
+					"-m addrtype --src-type LOCAL -j", chainMarkMasq)
+				ch.line("-A", extName, "-m comment --comment", quote("route LOCAL traffic for "+name+" external destinations"),
+					"-m addrtype --src-type LOCAL -j", svcName)
+				ch.line("-A", extName, "-j", svlName)
+				out.natCount += 3
+			} else {
+				ch.line("-A", extName, "-m comment --comment", quote("masquerade traffic for "+name+" external destinations"), "-j", chainMarkMasq)
+				ch.line("-A", extName, "-j", svcName)
+				out.natCount += 2
+			}
 			out.chains = append(out.chains, chain{name: extName, rules: ch.take()})
 		}
 
-		// KUBE-SVC: masquerade, affinity, then the random spread.
-		switch {
-		case opts.MasqueradeAll:
-			ch.line("-A", svcName, "-m comment --comment", quote(name+" cluster IP"),
-				"-m", proto, "-p", proto, "-d", hostCIDR(sp.clusterIP), "--dport", port, "-j", chainMarkMasq)
-			out.natCount++
-		case opts.ClusterCIDR != "":
-			ch.line("-A", svcName, "-m comment --comment", quote(name+" cluster IP"),
-				"-m", proto, "-p", proto, "!", "-s", opts.ClusterCIDR, "-d", hostCIDR(sp.clusterIP), "--dport", port, "-j", chainMarkMasq)
-			out.natCount++
-		}
-		seps := make([]string, len(endpoints))
-		for i, e := range endpoints {
-			seps[i] = sepChain(sp.name, e)
-		}
-		if sp.affinity > 0 {
-			for i, e := range endpoints {
-				ch.line("-A", svcName, "-m comment --comment", quote(name+" -> "+e.String()),
-					"-m recent --name", seps[i], "--rcheck --seconds", strconv.Itoa(int(sp.affinity)), "--reap -j", seps[i])
+		// KUBE-SVC (every endpoint) and KUBE-SVL (this node's): the cluster
+		// IP's masquerade rule in the internal chain, affinity, then the
+		// random spread.
+		used := map[endpoint]bool{}
+		spread := func(chainName string, eps []endpoint) {
+			for _, e := range eps {
+				used[e] = true
+			}
+			if chainName == internalChain {
+				switch {
+				case opts.MasqueradeAll:
+					ch.line("-A", chainName, "-m comment --comment", quote(name+" cluster IP"),
+						"-m", proto, "-p", proto, "-d", hostCIDR(sp.clusterIP), "--dport", port, "-j", chainMarkMasq)
+					out.natCount++
+				case opts.ClusterCIDR != "":
+					ch.line("-A", chainName, "-m comment --comment", quote(name+" cluster IP"),
+						"-m", proto, "-p", proto, "!", "-s", opts.ClusterCIDR, "-d", hostCIDR(sp.clusterIP), "--dport", port, "-j", chainMarkMasq)
+					out.natCount++
+				}
+			}
+			if sp.affinity > 0 {
+				for _, e := range eps {
+					ch.line("-A", chainName, "-m comment --comment", quote(name+" -> "+e.String()),
+						"-m recent --name", seps[e], "--rcheck --seconds", strconv.Itoa(int(sp.affinity)), "--reap -j", seps[e])
+					out.natCount++
+				}
+			}
+			for i, e := range eps {
+				if n := len(eps) - i; n > 1 {
+					ch.line("-A", chainName, "-m comment --comment", quote(name+" -> "+e.String()),
+						"-m statistic --mode random --probability", probability(n), "-j", seps[e])
+				} else {
+					ch.line("-A", chainName, "-m comment --comment", quote(name+" -> "+e.String()), "-j", seps[e])
+				}
 				out.natCount++
 			}
+			out.chains = append(out.chains, chain{name: chainName, rules: ch.take()})
 		}
-		for i, e := range endpoints {
-			if n := len(endpoints) - i; n > 1 {
-				ch.line("-A", svcName, "-m comment --comment", quote(name+" -> "+e.String()),
-					"-m statistic --mode random --probability", probability(n), "-j", seps[i])
-			} else {
-				ch.line("-A", svcName, "-m comment --comment", quote(name+" -> "+e.String()), "-j", seps[i])
-			}
-			out.natCount++
+		if !sp.internalLocal || external {
+			spread(svcName, endpoints)
 		}
-		out.chains = append(out.chains, chain{name: svcName, rules: ch.take()})
+		if len(local) > 0 && (sp.internalLocal || (external && sp.externalLocal)) {
+			spread(svlName, local)
+		}
 
-		for i, e := range endpoints {
-			ch.line("-A", seps[i], "-m comment --comment", quote(name), "-s", hostCIDR(e.ip), "-j", chainMarkMasq)
+		for _, e := range endpoints {
+			if !used[e] {
+				continue
+			}
+			sep := seps[e]
+			ch.line("-A", sep, "-m comment --comment", quote(name), "-s", hostCIDR(e.ip), "-j", chainMarkMasq)
 			if sp.affinity > 0 {
-				ch.line("-A", seps[i], "-m comment --comment", quote(name), "-m", proto, "-p", proto,
-					"-m recent --name", seps[i], "--set", "-j DNAT --to-destination", e.String())
+				ch.line("-A", sep, "-m comment --comment", quote(name), "-m", proto, "-p", proto,
+					"-m recent --name", sep, "--set", "-j DNAT --to-destination", e.String())
 			} else {
-				ch.line("-A", seps[i], "-m comment --comment", quote(name), "-m", proto, "-p", proto,
+				ch.line("-A", sep, "-m comment --comment", quote(name), "-m", proto, "-p", proto,
 					"-j DNAT --to-destination", e.String())
 			}
 			out.natCount += 2
-			out.chains = append(out.chains, chain{name: seps[i], rules: ch.take()})
+			out.chains = append(out.chains, chain{name: sep, rules: ch.take()})
 		}
 	}
 	out.natServices, out.natNodePorts = natSvc.take(), natNP.take()
