@@ -9,8 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	"github.com/gantryhq/gantry/apiserver/apiservertest"
 	"github.com/gantryhq/gantry/client"
+	coordinationv1 "github.com/gantryhq/gantry/proto/gantry/coordination/v1"
 	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
 	"github.com/gantryhq/gantry/test/integration/framework"
 )
@@ -262,4 +266,47 @@ func TestPreemption(t *testing.T) {
 		t.Errorf("%d Preempted events, want 1", preempted)
 	}
 	checkNoOvercommit(t, cs)
+}
+
+// TestLosingTheLeaseExits: a leader whose lease is taken over stops
+// scheduling and app.Run returns an error (the process exits, as
+// kube-scheduler's does), instead of hanging while still ready.
+func TestLosingTheLeaseExits(t *testing.T) {
+	srv := framework.StartAPIServer(t, apiservertest.Options{})
+	cs := framework.Client(t, srv)
+	ctx := context.Background()
+	exited := make(chan error, 1)
+	startScheduler(t, srv, schedOpts{identity: "leader", config: leaderConfig, leaderElect: true, exited: exited})
+	waitFor(t, 20*time.Second, "the scheduler holds the lease", func() bool {
+		l, err := cs.Leases("kube-system").Get(ctx, "scheduler")
+		return err == nil && l.GetSpec().GetHolderIdentity() == "leader"
+	})
+	// Another candidate takes the lease over (as after a network partition)
+	// and keeps renewing it.
+	stealCtx, stopStealing := context.WithCancel(ctx)
+	defer stopStealing()
+	go func() {
+		for stealCtx.Err() == nil {
+			_ = client.RetryOnConflict(stealCtx, func() error {
+				l, err := cs.Leases("kube-system").Get(stealCtx, "scheduler")
+				if err != nil {
+					return err
+				}
+				l = proto.Clone(l).(*coordinationv1.Lease)
+				l.Spec.HolderIdentity = proto.String("usurper")
+				l.Spec.RenewTime = timestamppb.Now()
+				_, err = cs.Leases("kube-system").Update(stealCtx, l)
+				return err
+			})
+			time.Sleep(300 * time.Millisecond)
+		}
+	}()
+	select {
+	case err := <-exited:
+		if err == nil || !strings.Contains(err.Error(), "leader election lost") {
+			t.Errorf("app.Run returned %v, want the lost-leadership error", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the scheduler kept running 30s after losing its lease")
+	}
 }

@@ -29,6 +29,8 @@ type schedOpts struct {
 	leaderElect bool
 	// plugins are out-of-tree plugins to register.
 	plugins []app.Option
+	// exited, when set, receives what app.Run returned (buffer it).
+	exited chan error
 }
 
 // startScheduler runs the scheduler in-process against srv, as
@@ -62,7 +64,13 @@ func startScheduler(t testing.TB, srv *apiservertest.Server, so schedOpts) (stop
 	cfg.Ready = func(net.Addr) { close(ready) }
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx, cfg.Complete()) }()
+	go func() {
+		err := app.Run(ctx, cfg.Complete())
+		if so.exited != nil {
+			so.exited <- err
+		}
+		done <- err
+	}()
 	select {
 	case <-ready:
 	case err := <-done:
