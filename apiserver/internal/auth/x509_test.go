@@ -167,4 +167,20 @@ func TestX509Authenticator(t *testing.T) {
 			}
 		})
 	}
+	// A chain is verified once per authenticator; the cached result still
+	// ends when the certificate expires.
+	t.Run("cached chain still expires", func(t *testing.T) {
+		a := NewX509Authenticator(roots)
+		now := time.Now()
+		a.now = func() time.Time { return now }
+		for i := 0; i < 2; i++ {
+			if got, err := a.Authenticate(withCerts(valid)); err != nil || got.Name != nodeUser.Name {
+				t.Fatalf("attempt %d: %v, %v; want %s", i, got, err, nodeUser.Name)
+			}
+		}
+		now = now.Add(2 * time.Hour)
+		if _, err := a.Authenticate(withCerts(valid)); err == nil || !strings.Contains(err.Error(), "expired") {
+			t.Fatalf("after expiry: %v, want an expired error", err)
+		}
+	})
 }
