@@ -352,7 +352,9 @@ func (s *Server) Create(ctx context.Context, req *apiv1.CreateRequest) (*apiv1.C
 	m.DeletionTimestamp = nil
 	m.DeletionGracePeriodSeconds = nil
 	m.ResourceVersion = ""
-	if res.HasStatus {
+	// As the apiserver's strategies do: the server owns status on create,
+	// except a Node's, which its kubelet registers with.
+	if res.HasStatus && res.Name != "nodes" {
 		clearField(obj, "status")
 	}
 
