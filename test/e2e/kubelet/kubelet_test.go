@@ -374,3 +374,23 @@ func TestPodIPFromNodePodCIDR(t *testing.T) {
 		t.Errorf("pods share an IP: %v", ips)
 	}
 }
+
+func TestFakeRuntimeBinary(t *testing.T) {
+	e := newEnv(t, "--runtime=fake", "--node-labels=pool=hollow", "--register-with-taints=dedicated=hollow:NoSchedule", "--capacity=cpu=64,pods=500")
+	n, err := e.cs.Nodes().Get(context.Background(), e.node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.GetMetadata().GetLabels()["pool"] != "hollow" || len(n.GetSpec().GetTaints()) != 1 ||
+		n.GetStatus().GetCapacity()["cpu"].GetValue() != "64" || n.GetStatus().GetNodeInfo().GetContainerRuntimeVersion() != "fake://0.0.0" {
+		t.Errorf("node: %v %v", n.GetMetadata().GetLabels(), n.GetStatus())
+	}
+	e.create(e.pod("hollow", "no-such-image:anywhere"))
+	p := e.waitPod("hollow", "Running", 30*time.Second, func(p *corev1.Pod) bool { return p.GetStatus().GetPhase() == "Running" })
+	if !strings.HasPrefix(p.GetStatus().GetPodIp(), "10.200.") {
+		t.Errorf("pod IP %s", p.GetStatus().GetPodIp())
+	}
+	if out := docker(t, "ps", "-aq", "--filter", "label=io.gantry.node="+e.node); out != "" {
+		t.Errorf("the fake runtime made containers: %s", out)
+	}
+}
