@@ -40,7 +40,7 @@ spec:
           imagePullPolicy: Never
           # Keep answering for a while after SIGTERM, until kube-proxy has
           # taken the pod out of the Service (a preStop sleep's job).
-          args: ["--term-delay=3s"]
+          args: ["--term-delay=5s"]
           ports:
             - {name: http, containerPort: 8080}
           readinessProbe:
