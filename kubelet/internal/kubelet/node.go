@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	goruntime "runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +23,10 @@ import (
 	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
 	metav1 "github.com/gantryhq/gantry/proto/gantry/meta/v1"
 )
+
+// maxNodeImages bounds the images a node status lists (the largest), as
+// Kubernetes' nodeStatusMaxImages.
+const maxNodeImages = 50
 
 // NodeLeaseNamespace holds the kubelets' heartbeat Leases.
 const NodeLeaseNamespace = "kube-node-lease"
@@ -235,6 +240,15 @@ func (k *Kubelet) nodeStatus(ctx context.Context, old *corev1.NodeStatus) *corev
 		ready, reason, message = false, "KubeletNotReady", "container runtime is down: "+err.Error()
 	} else {
 		st.NodeInfo.ContainerRuntimeVersion = k.rt.Type() + "://" + v
+	}
+	if images, err := k.rt.ListImages(ctx); err == nil {
+		sort.SliceStable(images, func(i, j int) bool { return images[i].SizeBytes > images[j].SizeBytes })
+		for i, im := range images {
+			if i == maxNodeImages {
+				break
+			}
+			st.Images = append(st.Images, &corev1.ContainerImage{Names: im.Names, SizeBytes: im.SizeBytes})
+		}
 	}
 	now := timestamppb.Now()
 	oldConds := map[string]*corev1.NodeCondition{}

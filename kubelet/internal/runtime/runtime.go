@@ -220,6 +220,13 @@ type SyncResult struct {
 	StartErrors map[string]*StartError
 }
 
+// Image is an image on the node.
+type Image struct {
+	// Names are its tags and digests.
+	Names     []string
+	SizeBytes int64
+}
+
 // LogOptions select a container's logs.
 type LogOptions struct {
 	Follow     bool
@@ -275,6 +282,8 @@ type Runtime interface {
 	ImagePresent(ctx context.Context, image string) (bool, error)
 	// PullImage pulls image.
 	PullImage(ctx context.Context, image string) error
+	// ListImages lists the images on the node.
+	ListImages(ctx context.Context) ([]Image, error)
 	// Exec runs a command in a running container and returns its exit code.
 	Exec(ctx context.Context, containerID string, opts ExecOptions) (int, error)
 	// Logs writes a container's logs to stdout and stderr; with Follow it

@@ -83,6 +83,21 @@ func TestPodRunsWithIP(t *testing.T) {
 	if env := docker(t, "inspect", "--format", `{{range .Config.Env}}{{.}} {{end}}`, id); !strings.Contains(env, "GREETING=hi") {
 		t.Errorf("env: %s", env)
 	}
+	// The node lists its images.
+	e.waitFor("node images", 20*time.Second, func() (bool, string) {
+		n, err := e.cs.Nodes().Get(context.Background(), e.node)
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, im := range n.GetStatus().GetImages() {
+			for _, name := range im.GetNames() {
+				if name == "gantry/demo:latest" && im.GetSizeBytes() > 0 {
+					return true, ""
+				}
+			}
+		}
+		return false, fmt.Sprint(n.GetStatus().GetImages())
+	})
 }
 
 func TestLivenessProbeRestartsContainer(t *testing.T) {

@@ -712,6 +712,27 @@ func (r *Runtime) ImagePresent(ctx context.Context, image string) (bool, error) 
 	return false, err
 }
 
+// ListImages implements runtime.Runtime.
+func (r *Runtime) ListImages(ctx context.Context) ([]runtime.Image, error) {
+	res, err := r.cli.ImageList(ctx, client.ImageListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]runtime.Image, 0, len(res.Items))
+	for _, im := range res.Items {
+		var names []string
+		for _, n := range append(append([]string{}, im.RepoDigests...), im.RepoTags...) {
+			if n != "<none>:<none>" && n != "<none>@<none>" {
+				names = append(names, n)
+			}
+		}
+		if len(names) > 0 {
+			out = append(out, runtime.Image{Names: names, SizeBytes: im.Size})
+		}
+	}
+	return out, nil
+}
+
 // PullImage implements runtime.Runtime.
 func (r *Runtime) PullImage(ctx context.Context, image string) error {
 	resp, err := r.cli.ImagePull(ctx, image, client.ImagePullOptions{})

@@ -320,6 +320,9 @@ func (r *Runtime) ImagePresent(_ context.Context, image string) (bool, error) {
 	return !r.missing[image], nil
 }
 
+// ListImages implements runtime.Runtime: none.
+func (r *Runtime) ListImages(context.Context) ([]runtime.Image, error) { return nil, nil }
+
 // PullImage implements runtime.Runtime.
 func (r *Runtime) PullImage(_ context.Context, image string) error {
 	r.mu.Lock()
