@@ -176,6 +176,7 @@ func Run(ctx context.Context, cfg CompletedConfig) error {
 		ImagePullFallbackLocal:    o.ImagePullFallbackLocal,
 		Ready:                     func() { close(readyCh) },
 		Recorder:                  rec,
+		Metrics:                   kubelet.NewMetrics(hz.Registry),
 	})
 	if err != nil {
 		return err

@@ -72,6 +72,8 @@ type Config struct {
 	// Recorder records the pods' events (Pulled, Started, Killing,
 	// BackOff, Unhealthy, ...); nil records none.
 	Recorder record.EventRecorder
+	// Metrics, when set, are updated (NewMetrics registers them).
+	Metrics *Metrics
 }
 
 func (c *Config) setDefaults() {
@@ -94,6 +96,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Recorder == nil {
 		c.Recorder = nopRecorder{}
+	}
+	if c.Metrics == nil {
+		c.Metrics = NewMetrics(nil)
 	}
 	if c.Version == "" {
 		c.Version = "v0.0.0-dev"
@@ -132,6 +137,9 @@ type Kubelet struct {
 	// terminated are the pods this kubelet killed and deleted, until the
 	// informer reports them gone.
 	terminated map[string]bool
+	// firstSeen is when the kubelet first saw each pod, until it runs (for
+	// the pod start metric).
+	firstSeen map[string]time.Time
 
 	nodeMu   sync.Mutex
 	node     *corev1.Node // as last written
@@ -162,6 +170,7 @@ func New(cfg Config) (*Kubelet, error) {
 		pullFailures: map[string]time.Time{},
 		startErrs:    map[string]waiting{},
 		terminated:   map[string]bool{},
+		firstSeen:    map[string]time.Time{},
 	}
 	return k, nil
 }
@@ -170,7 +179,12 @@ func New(cfg Config) (*Kubelet, error) {
 // pods' containers running when it returns: a restarted kubelet adopts
 // them.
 func (k *Kubelet) Run(ctx context.Context) error {
-	k.workers = newPodWorkers(ctx, k.syncPod, k.log)
+	k.workers = newPodWorkers(ctx, func(ctx context.Context, uid string) (time.Duration, bool, error) {
+		start := time.Now()
+		requeue, done, err := k.syncPod(ctx, uid)
+		k.cfg.Metrics.observeSync(start, err)
+		return requeue, done, err
+	}, k.log)
 	k.prober = newProber(ctx, k.rt, k.workers.enqueue, k.log.Named("prober"))
 	k.prober.rec = k.cfg.Recorder
 	defer k.workers.wait()
@@ -306,6 +320,10 @@ func (k *Kubelet) podChanged(p *corev1.Pod) {
 	k.mu.Lock()
 	old := k.pods[uid]
 	k.pods[uid] = p
+	if old == nil {
+		k.firstSeen[uid] = time.Now()
+	}
+	k.cfg.Metrics.pods.Set(float64(len(k.pods)))
 	echo := old != nil && k.written[uid] != nil &&
 		proto.Equal(k.written[uid], p.GetStatus()) &&
 		proto.Equal(old.GetSpec(), p.GetSpec()) &&
@@ -320,6 +338,8 @@ func (k *Kubelet) podRemoved(p *corev1.Pod) {
 	uid := p.GetMetadata().GetUid()
 	k.mu.Lock()
 	delete(k.pods, uid)
+	delete(k.firstSeen, uid)
+	k.cfg.Metrics.pods.Set(float64(len(k.pods)))
 	delete(k.written, uid)
 	delete(k.terminated, uid)
 	k.gone[uid] = p

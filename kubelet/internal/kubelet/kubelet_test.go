@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/zap/zaptest"
 	"google.golang.org/protobuf/proto"
 
@@ -85,7 +88,8 @@ func (e *events) has(reason string) bool {
 }
 
 type harness struct {
-	events *events
+	events  *events
+	metrics *Metrics
 	t      *testing.T
 	cs     *client.Clientset
 	srv    *clienttest.Server
@@ -138,6 +142,10 @@ func (h *harness) run() {
 		h.events = &events{}
 	}
 	cfg.Recorder = h.events
+	if h.metrics == nil {
+		h.metrics = NewMetrics(prometheus.NewRegistry())
+	}
+	cfg.Metrics = h.metrics
 	k, err := New(cfg)
 	if err != nil {
 		h.t.Fatal(err)
@@ -290,6 +298,13 @@ func TestPodRuns(t *testing.T) {
 	cs := st.GetContainerStatuses()[0]
 	if cs.GetState().GetRunning() == nil || !cs.GetReady() || !cs.GetStarted() || !strings.HasPrefix(cs.GetContainerId(), "fake://") {
 		t.Errorf("container status = %v", cs)
+	}
+	if got := testutil.ToFloat64(h.metrics.pods); got != 1 {
+		t.Errorf("kubelet_running_pods = %v", got)
+	}
+	var m dto.Metric
+	if err := h.metrics.podStart.Write(&m); err != nil || m.GetHistogram().GetSampleCount() != 1 {
+		t.Errorf("pod start histogram: %v, %v", m.GetHistogram(), err)
 	}
 	if !h.events.has("Started") || !h.events.has("Pulled") {
 		t.Errorf("events: %v", h.events.reasons)

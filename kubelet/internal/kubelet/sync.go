@@ -175,6 +175,14 @@ func (k *Kubelet) syncPod(ctx context.Context, uid string) (time.Duration, bool,
 	if err := k.updateStatus(ctx, pod, status); err != nil {
 		return 0, false, err
 	}
+	if status.GetPhase() == "Running" {
+		k.mu.Lock()
+		if t, ok := k.firstSeen[uid]; ok {
+			k.cfg.Metrics.podStart.Observe(time.Since(t).Seconds())
+			delete(k.firstSeen, uid)
+		}
+		k.mu.Unlock()
+	}
 	return d.requeue, false, nil
 }
 
@@ -408,6 +416,9 @@ func (k *Kubelet) computeActions(pod *corev1.Pod, st *runtime.PodStatus, now tim
 	}
 	for _, p := range start {
 		d.actions.Start = append(d.actions.Start, runtime.StartContainer{Container: p.c, Attempt: p.attempt})
+		if p.attempt > 0 {
+			k.cfg.Metrics.restarts.Inc()
+		}
 	}
 	return d
 }
