@@ -90,12 +90,12 @@ func (e *events) has(reason string) bool {
 type harness struct {
 	events  *events
 	metrics *Metrics
-	t      *testing.T
-	cs     *client.Clientset
-	srv    *clienttest.Server
-	rt     *fake.Runtime
-	cancel context.CancelFunc
-	done   chan error
+	t       *testing.T
+	cs      *client.Clientset
+	srv     *clienttest.Server
+	rt      *fake.Runtime
+	cancel  context.CancelFunc
+	done    chan error
 }
 
 func testConfig(t *testing.T, cs *client.Clientset, rt runtime.Runtime) Config {
