@@ -13,6 +13,7 @@ import (
 	"github.com/gantryhq/gantry/client"
 	"github.com/gantryhq/gantry/client/scheme"
 	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
+	"github.com/gantryhq/gantry/test/e2e/framework"
 )
 
 const webManifest = `
@@ -158,16 +159,16 @@ spec:
 // nodes; a failed step stops the ones after it.
 func TestCluster(t *testing.T) {
 	start := time.Now()
-	e := newEnv(t)
+	e := newCluster(t)
 	ctx := context.Background()
-	n1, n2 := e.addNode(1), e.addNode(2)
-	e.waitNodeInitialized(t, n1)
-	e.waitNodeInitialized(t, n2)
+	n1, n2 := e.AddNode(""), e.AddNode("")
+	e.WaitNodeInitialized(t, n1)
+	e.WaitNodeInitialized(t, n2)
 	t.Logf("cluster up after %s", time.Since(start).Round(time.Millisecond))
 
 	// The CronJob fires at the next whole minute; it is checked last, so
 	// the other steps fill the wait.
-	e.apply(t, cronJobManifest)
+	e.Apply(t, cronJobManifest)
 
 	var lbIP, clusterIP, clientID string
 	steps := []struct {
@@ -175,24 +176,24 @@ func TestCluster(t *testing.T) {
 		fn   func(t *testing.T)
 	}{
 		{"DeploymentSpreadsAndServes", func(t *testing.T) {
-			e.apply(t, webManifest)
-			pods := e.waitReadyPods(t, "default", "app=web", 3, 120*time.Second, nil)
+			e.Apply(t, webManifest)
+			pods := e.WaitReadyPods(t, "default", "app=web", 3, 120*time.Second, nil)
 			nodes := map[string]int{}
 			for _, p := range pods {
 				nodes[p.GetSpec().GetNodeName()]++
-				body, err := httpGet("http://" + p.GetStatus().GetPodIp() + ":8080/")
+				body, err := framework.HTTPGet("http://" + p.GetStatus().GetPodIp() + ":8080/")
 				if err != nil {
 					t.Errorf("pod %s at %s: %v", p.GetMetadata().GetName(), p.GetStatus().GetPodIp(), err)
-				} else if h := hostname(body); h != p.GetMetadata().GetName() {
+				} else if h := framework.Hostname(body); h != p.GetMetadata().GetName() {
 					t.Errorf("pod %s answers with hostname %q", p.GetMetadata().GetName(), h)
 				}
 			}
-			if nodes[n1.name] == 0 || nodes[n2.name] == 0 {
+			if nodes[n1.Name] == 0 || nodes[n2.Name] == 0 {
 				t.Errorf("pods not spread over both nodes: %v", nodes)
 			}
 		}},
 		{"ClusterIPFromPod", func(t *testing.T) {
-			svc, err := e.cs.Services("default").Get(ctx, "web")
+			svc, err := e.Client.Services("default").Get(ctx, "web")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -200,29 +201,29 @@ func TestCluster(t *testing.T) {
 			if ip == "" {
 				t.Fatalf("service web has no cluster IP: %v", svc.GetSpec())
 			}
-			e.apply(t, clientPodManifest)
-			pod := e.waitReadyPods(t, "default", "role=client", 1, 60*time.Second, nil)[0]
+			e.Apply(t, clientPodManifest)
+			pod := e.WaitReadyPods(t, "default", "role=client", 1, 60*time.Second, nil)[0]
 			node := n1
-			if pod.GetSpec().GetNodeName() == n2.name {
+			if pod.GetSpec().GetNodeName() == n2.Name {
 				node = n2
 			}
 			// The pod's traffic to the cluster IP goes through its node's
 			// namespace, where that node's kube-proxy has its rules.
-			sh(t, "nsenter", "--net=/proc/"+sandboxPid(t, "default", "client")+"/ns/net",
-				"ip", "route", "add", ip+"/32", "via", node.ip)
-			id := containerID(t, "default", "client", "client")
+			framework.Sh(t, "nsenter", "--net=/proc/"+framework.SandboxPid(t, "default", "client")+"/ns/net",
+				"ip", "route", "add", ip+"/32", "via", node.IP)
+			id := framework.ContainerID(t, "default", "client", "client")
 			clusterIP, clientID = ip, id
 			want := map[string]bool{}
-			for _, p := range e.pods(t, "default", "app=web") {
+			for _, p := range e.Pods(t, "default", "app=web") {
 				want[p.GetMetadata().GetName()] = true
 			}
 			seen := map[string]bool{}
-			waitFor(t, "every replica's hostname through the cluster IP from the pod", 60*time.Second, func() (bool, string) {
+			framework.WaitFor(t, "every replica's hostname through the cluster IP from the pod", 60*time.Second, func() (bool, string) {
 				out, err := podGet(id, ip)
 				if err != nil {
 					return false, err.Error()
 				}
-				h := hostname(out)
+				h := framework.Hostname(out)
 				if !want[h] {
 					t.Errorf("answer from %q, not one of %v", h, want)
 				}
@@ -231,8 +232,8 @@ func TestCluster(t *testing.T) {
 			})
 		}},
 		{"LoadBalancer", func(t *testing.T) {
-			waitFor(t, "the load balancer's address", 90*time.Second, func() (bool, string) {
-				s, err := e.cs.Services("default").Get(ctx, "web")
+			framework.WaitFor(t, "the load balancer's address", 90*time.Second, func() (bool, string) {
+				s, err := e.Client.Services("default").Get(ctx, "web")
 				if err != nil {
 					return false, err.Error()
 				}
@@ -243,22 +244,22 @@ func TestCluster(t *testing.T) {
 				return false, fmt.Sprint(s.GetStatus())
 			})
 			seen := map[string]bool{}
-			waitFor(t, "every replica through the load balancer "+lbIP, 90*time.Second, func() (bool, string) {
-				body, err := httpGet("http://" + lbIP + "/")
+			framework.WaitFor(t, "every replica through the load balancer "+lbIP, 90*time.Second, func() (bool, string) {
+				body, err := framework.HTTPGet("http://" + lbIP + "/")
 				if err != nil {
 					return false, err.Error()
 				}
-				seen[hostname(body)] = true
+				seen[framework.Hostname(body)] = true
 				return len(seen) == 3, fmt.Sprint(seen)
 			})
 		}},
 		{"Scale", func(t *testing.T) {
-			e.scale(t, "default", "web", 5)
-			e.waitReadyPods(t, "default", "app=web", 5, 90*time.Second, nil)
-			e.scale(t, "default", "web", 3)
-			e.waitReadyPods(t, "default", "app=web", 3, 60*time.Second, nil)
-			waitFor(t, "the scaled-down pods gone", 60*time.Second, func() (bool, string) {
-				l, err := e.cs.Pods("default").List(ctx, client.ListOptions{LabelSelector: "app=web"})
+			e.Scale(t, "default", "web", 5)
+			e.WaitReadyPods(t, "default", "app=web", 5, 90*time.Second, nil)
+			e.Scale(t, "default", "web", 3)
+			e.WaitReadyPods(t, "default", "app=web", 3, 60*time.Second, nil)
+			framework.WaitFor(t, "the scaled-down pods gone", 60*time.Second, func() (bool, string) {
+				l, err := e.Client.Pods("default").List(ctx, client.ListOptions{LabelSelector: "app=web"})
 				if err != nil {
 					return false, err.Error()
 				}
@@ -269,37 +270,37 @@ func TestCluster(t *testing.T) {
 			// Two pollers: from this machine through the load balancer, and
 			// from the client pod through the cluster IP. They run a moment
 			// before the update, to know they work.
-			p := startPoller(func() (string, error) { return httpGet("http://" + lbIP + "/") }, 20*time.Millisecond)
+			p := startPoller(func() (string, error) { return framework.HTTPGet("http://" + lbIP + "/") }, 20*time.Millisecond)
 			pp := startPoller(func() (string, error) { return podGet(clientID, clusterIP) }, 100*time.Millisecond)
-			waitFor(t, "the pollers' first answers", 20*time.Second, func() (bool, string) {
+			framework.WaitFor(t, "the pollers' first answers", 20*time.Second, func() (bool, string) {
 				return p.ok.Load() >= 5 && pp.ok.Load() >= 2, fmt.Sprint(p.ok.Load(), pp.ok.Load())
 			})
 			if err := client.RetryOnConflict(ctx, func() error {
-				d, err := e.cs.Deployments("default").Get(ctx, "web")
+				d, err := e.Client.Deployments("default").Get(ctx, "web")
 				if err != nil {
 					return err
 				}
 				c := d.GetSpec().GetTemplate().GetSpec().GetContainers()[0]
 				c.Image = v2Image
 				c.Args = append(c.Args, "--message=v2")
-				_, err = e.cs.Deployments("default").Update(ctx, d)
+				_, err = e.Client.Deployments("default").Update(ctx, d)
 				return err
 			}); err != nil {
 				t.Fatal(err)
 			}
-			e.waitReadyPods(t, "default", "app=web", 3, 180*time.Second, func(p *corev1.Pod) bool {
+			e.WaitReadyPods(t, "default", "app=web", 3, 180*time.Second, func(p *corev1.Pod) bool {
 				return p.GetSpec().GetContainers()[0].GetImage() == v2Image
 			})
-			waitFor(t, "the old pods gone", 60*time.Second, func() (bool, string) {
-				l, err := e.cs.Pods("default").List(ctx, client.ListOptions{LabelSelector: "app=web"})
+			framework.WaitFor(t, "the old pods gone", 60*time.Second, func() (bool, string) {
+				l, err := e.Client.Pods("default").List(ctx, client.ListOptions{LabelSelector: "app=web"})
 				if err != nil {
 					return false, err.Error()
 				}
 				return len(l.Items) == 3, fmt.Sprint(len(l.Items), " pods")
 			})
 			// Old pods answer for a few seconds after they were deleted.
-			waitFor(t, "only v2 answering", 30*time.Second, func() (bool, string) {
-				body, err := httpGet("http://" + lbIP + "/")
+			framework.WaitFor(t, "only v2 answering", 30*time.Second, func() (bool, string) {
+				body, err := framework.HTTPGet("http://" + lbIP + "/")
 				return err == nil && strings.Contains(body, "v2"), body
 			})
 			p.stop()
@@ -320,44 +321,44 @@ func TestCluster(t *testing.T) {
 		{"NodeFailure", func(t *testing.T) {
 			// Kill the kubelet with the most web pods.
 			count := map[string]int{}
-			for _, p := range e.pods(t, "default", "app=web") {
+			for _, p := range e.Pods(t, "default", "app=web") {
 				count[p.GetSpec().GetNodeName()]++
 			}
 			dead, alive := n1, n2
-			if count[n2.name] > count[n1.name] {
+			if count[n2.Name] > count[n1.Name] {
 				dead, alive = n2, n1
 			}
-			if count[dead.name] == 0 {
+			if count[dead.Name] == 0 {
 				t.Fatalf("no web pod on either node: %v", count)
 			}
-			dead.kubelet.kill()
-			waitFor(t, "node "+dead.name+" not Ready", 60*time.Second, func() (bool, string) {
-				n, err := e.cs.Nodes().Get(ctx, dead.name)
+			dead.Kubelet.Kill()
+			framework.WaitFor(t, "node "+dead.Name+" not Ready", 60*time.Second, func() (bool, string) {
+				n, err := e.Client.Nodes().Get(ctx, dead.Name)
 				if err != nil {
 					return false, err.Error()
 				}
-				return nodeReady(n) != "True", nodeReady(n)
+				return framework.NodeReady(n) != "True", framework.NodeReady(n)
 			})
-			e.waitReadyPods(t, "default", "app=web", 3, 90*time.Second, func(p *corev1.Pod) bool {
-				return p.GetSpec().GetNodeName() == alive.name
+			e.WaitReadyPods(t, "default", "app=web", 3, 90*time.Second, func(p *corev1.Pod) bool {
+				return p.GetSpec().GetNodeName() == alive.Name
 			})
 			// The service still answers (through the load balancer).
-			waitFor(t, "the service answering with one node", 30*time.Second, func() (bool, string) {
-				_, err := httpGet("http://" + lbIP + "/")
+			framework.WaitFor(t, "the service answering with one node", 30*time.Second, func() (bool, string) {
+				_, err := framework.HTTPGet("http://" + lbIP + "/")
 				return err == nil, fmt.Sprint(err)
 			})
 			// The kubelet comes back: its node turns Ready and it finishes
 			// the deletion of its evicted pods.
-			e.restart(dead.kubelet)
-			waitFor(t, "node "+dead.name+" Ready again", 60*time.Second, func() (bool, string) {
-				n, err := e.cs.Nodes().Get(ctx, dead.name)
+			e.Restart(dead.Kubelet)
+			framework.WaitFor(t, "node "+dead.Name+" Ready again", 60*time.Second, func() (bool, string) {
+				n, err := e.Client.Nodes().Get(ctx, dead.Name)
 				if err != nil {
 					return false, err.Error()
 				}
-				return nodeReady(n) == "True", nodeReady(n)
+				return framework.NodeReady(n) == "True", framework.NodeReady(n)
 			})
-			waitFor(t, "the evicted pods gone", 90*time.Second, func() (bool, string) {
-				l, err := e.cs.Pods("default").List(ctx, client.ListOptions{LabelSelector: "app=web"})
+			framework.WaitFor(t, "the evicted pods gone", 90*time.Second, func() (bool, string) {
+				l, err := e.Client.Pods("default").List(ctx, client.ListOptions{LabelSelector: "app=web"})
 				if err != nil {
 					return false, err.Error()
 				}
@@ -365,9 +366,9 @@ func TestCluster(t *testing.T) {
 			})
 		}},
 		{"Job", func(t *testing.T) {
-			e.apply(t, jobManifest)
-			waitFor(t, "job count complete", 120*time.Second, func() (bool, string) {
-				j, err := e.cs.Jobs("default").Get(ctx, "count")
+			e.Apply(t, jobManifest)
+			framework.WaitFor(t, "job count complete", 120*time.Second, func() (bool, string) {
+				j, err := e.Client.Jobs("default").Get(ctx, "count")
 				if err != nil {
 					return false, err.Error()
 				}
@@ -379,21 +380,21 @@ func TestCluster(t *testing.T) {
 			})
 		}},
 		{"NamespaceDeletion", func(t *testing.T) {
-			ns := "e2e-ns-" + e.id
-			e.apply(t, strings.ReplaceAll(nsManifest, "NS", ns))
-			e.waitReadyPods(t, ns, "app=app", 2, 90*time.Second, nil)
-			waitFor(t, "the job's pod running", 60*time.Second, func() (bool, string) {
-				l, err := e.cs.Pods(ns).List(ctx, client.ListOptions{LabelSelector: "job-name=once"})
+			ns := "e2e-ns-" + e.ID
+			e.Apply(t, strings.ReplaceAll(nsManifest, "NS", ns))
+			e.WaitReadyPods(t, ns, "app=app", 2, 90*time.Second, nil)
+			framework.WaitFor(t, "the job's pod running", 60*time.Second, func() (bool, string) {
+				l, err := e.Client.Pods(ns).List(ctx, client.ListOptions{LabelSelector: "job-name=once"})
 				if err != nil || len(l.Items) == 0 {
 					return false, fmt.Sprint(err)
 				}
 				return l.Items[0].GetStatus().GetPhase() == "Running", l.Items[0].GetStatus().GetPhase()
 			})
-			if err := e.cs.Namespaces().Delete(ctx, ns, client.DeleteOptions{}); err != nil {
+			if err := e.Client.Namespaces().Delete(ctx, ns, client.DeleteOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, "namespace "+ns+" gone", 120*time.Second, func() (bool, string) {
-				_, err := e.cs.Namespaces().Get(ctx, ns)
+			framework.WaitFor(t, "namespace "+ns+" gone", 120*time.Second, func() (bool, string) {
+				_, err := e.Client.Namespaces().Get(ctx, ns)
 				return client.IsNotFound(err), fmt.Sprint(err)
 			})
 			for _, kind := range []string{"pods", "services", "deployments", "replicasets", "jobs", "endpoints"} {
@@ -401,26 +402,26 @@ func TestCluster(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				l, err := e.cs.Resource(res, ns).List(ctx, client.ListOptions{})
+				l, err := e.Client.Resource(res, ns).List(ctx, client.ListOptions{})
 				if err != nil || len(l.Items) != 0 {
 					t.Errorf("%s left in %s: %v", kind, ns, err)
 				}
 			}
-			waitFor(t, "the namespace's containers removed", 60*time.Second, func() (bool, string) {
+			framework.WaitFor(t, "the namespace's containers removed", 60*time.Second, func() (bool, string) {
 				out, err := exec.Command("docker", "ps", "-aq", "--filter", "label=io.gantry.pod.namespace="+ns).Output()
 				return err == nil && strings.TrimSpace(string(out)) == "", string(out)
 			})
 		}},
 		{"APIServerRestart", func(t *testing.T) {
 			before := map[string]string{}
-			for _, p := range e.pods(t, "default", "app=web") {
+			for _, p := range e.Pods(t, "default", "app=web") {
 				before[p.GetMetadata().GetName()] = p.GetMetadata().GetUid()
 			}
-			d, err := e.cs.Deployments("default").Get(ctx, "web")
+			d, err := e.Client.Deployments("default").Get(ctx, "web")
 			if err != nil {
 				t.Fatal(err)
 			}
-			svc, err := e.cs.Services("default").Get(ctx, "web")
+			svc, err := e.Client.Services("default").Get(ctx, "web")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -428,24 +429,24 @@ func TestCluster(t *testing.T) {
 			// lifecycle controller may find the Leases stale once it is back
 			// and mark the nodes Unknown; the kubelets must set them Ready
 			// again at once.
-			e.api.Stop()
+			e.API.Stop()
 			time.Sleep(8 * time.Second)
-			e.api.Restart()
+			e.API.Restart()
 			restarted := time.Now()
-			waitFor(t, "the apiserver answering", 60*time.Second, func() (bool, string) {
-				_, err := e.cs.Version(ctx)
+			framework.WaitFor(t, "the apiserver answering", 60*time.Second, func() (bool, string) {
+				_, err := e.Client.Version(ctx)
 				return err == nil, fmt.Sprint(err)
 			})
-			d2, err := e.cs.Deployments("default").Get(ctx, "web")
+			d2, err := e.Client.Deployments("default").Get(ctx, "web")
 			if err != nil || d2.GetMetadata().GetUid() != d.GetMetadata().GetUid() {
 				t.Errorf("deployment after restart: %v %v", d2.GetMetadata(), err)
 			}
-			s2, err := e.cs.Services("default").Get(ctx, "web")
+			s2, err := e.Client.Services("default").Get(ctx, "web")
 			if err != nil || s2.GetSpec().GetClusterIp() != svc.GetSpec().GetClusterIp() {
 				t.Errorf("service after restart: %v %v", s2.GetSpec(), err)
 			}
 			after := map[string]string{}
-			for _, p := range e.pods(t, "default", "app=web") {
+			for _, p := range e.Pods(t, "default", "app=web") {
 				after[p.GetMetadata().GetName()] = p.GetMetadata().GetUid()
 			}
 			if fmt.Sprint(before) != fmt.Sprint(after) {
@@ -454,40 +455,40 @@ func TestCluster(t *testing.T) {
 			// Every daemon reconnected: the kubelets renew their Leases
 			// again, a scale-up is scheduled, started and served through the
 			// load balancer (kube-proxy, endpoints, cloud controller).
-			for _, n := range []*nodeEnv{n1, n2} {
-				waitFor(t, "node "+n.name+"'s Lease renewed after the restart", 30*time.Second, func() (bool, string) {
-					l, err := e.cs.Leases("kube-node-lease").Get(ctx, n.name)
+			for _, n := range []*framework.Node{n1, n2} {
+				framework.WaitFor(t, "node "+n.Name+"'s Lease renewed after the restart", 30*time.Second, func() (bool, string) {
+					l, err := e.Client.Leases("kube-node-lease").Get(ctx, n.Name)
 					if err != nil {
 						return false, err.Error()
 					}
 					return l.GetSpec().GetRenewTime().AsTime().After(restarted), fmt.Sprint(l.GetSpec().GetRenewTime().AsTime(), " ", restarted)
 				})
-				waitFor(t, "node "+n.name+" Ready after the restart", 30*time.Second, func() (bool, string) {
-					node, err := e.cs.Nodes().Get(ctx, n.name)
+				framework.WaitFor(t, "node "+n.Name+" Ready after the restart", 30*time.Second, func() (bool, string) {
+					node, err := e.Client.Nodes().Get(ctx, n.Name)
 					if err != nil {
 						return false, err.Error()
 					}
-					return nodeReady(node) == "True", fmt.Sprint(node.GetStatus().GetConditions())
+					return framework.NodeReady(node) == "True", fmt.Sprint(node.GetStatus().GetConditions())
 				})
 			}
-			e.scale(t, "default", "web", 4)
-			pods := e.waitReadyPods(t, "default", "app=web", 4, 90*time.Second, nil)
+			e.Scale(t, "default", "web", 4)
+			pods := e.WaitReadyPods(t, "default", "app=web", 4, 90*time.Second, nil)
 			var fresh string
 			for _, p := range pods {
 				if _, ok := before[p.GetMetadata().GetName()]; !ok {
 					fresh = p.GetMetadata().GetName()
 				}
 			}
-			waitFor(t, "the new pod "+fresh+" through the load balancer", 60*time.Second, func() (bool, string) {
-				body, err := httpGet("http://" + lbIP + "/")
-				return err == nil && hostname(body) == fresh, fmt.Sprint(hostname(body), err)
+			framework.WaitFor(t, "the new pod "+fresh+" through the load balancer", 60*time.Second, func() (bool, string) {
+				body, err := framework.HTTPGet("http://" + lbIP + "/")
+				return err == nil && framework.Hostname(body) == fresh, fmt.Sprint(framework.Hostname(body), err)
 			})
-			e.scale(t, "default", "web", 3)
-			e.waitReadyPods(t, "default", "app=web", 3, 60*time.Second, nil)
+			e.Scale(t, "default", "web", 3)
+			e.WaitReadyPods(t, "default", "app=web", 3, 60*time.Second, nil)
 		}},
 		{"CronJob", func(t *testing.T) {
-			waitFor(t, "a job of cronjob tick complete", 120*time.Second, func() (bool, string) {
-				l, err := e.cs.Jobs("default").List(ctx, client.ListOptions{})
+			framework.WaitFor(t, "a job of cronjob tick complete", 120*time.Second, func() (bool, string) {
+				l, err := e.Client.Jobs("default").List(ctx, client.ListOptions{})
 				if err != nil {
 					return false, err.Error()
 				}
@@ -504,7 +505,7 @@ func TestCluster(t *testing.T) {
 				}
 				return false, strings.Join(state, "; ")
 			})
-			cj, err := e.cs.CronJobs("default").Get(ctx, "tick")
+			cj, err := e.Client.CronJobs("default").Get(ctx, "tick")
 			if err != nil || cj.GetStatus().GetLastScheduleTime() == nil {
 				t.Errorf("cronjob status: %v %v", cj.GetStatus(), err)
 			}
@@ -519,22 +520,6 @@ func TestCluster(t *testing.T) {
 		}
 	}
 	t.Logf("all steps after %s", time.Since(start).Round(time.Millisecond))
-}
-
-func (e *env) scale(t *testing.T, ns, name string, replicas int32) {
-	t.Helper()
-	ctx := context.Background()
-	if err := client.RetryOnConflict(ctx, func() error {
-		d, err := e.cs.Deployments(ns).Get(ctx, name)
-		if err != nil {
-			return err
-		}
-		d.Spec.Replicas = &replicas
-		_, err = e.cs.Deployments(ns).Update(ctx, d)
-		return err
-	}); err != nil {
-		t.Fatalf("scale %s to %d: %v", name, replicas, err)
-	}
 }
 
 // poller asks a URL without pause and counts answers and failures.
