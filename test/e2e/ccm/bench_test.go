@@ -11,6 +11,7 @@ import (
 	"github.com/gantryhq/gantry/client"
 	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
 	metav1 "github.com/gantryhq/gantry/proto/gantry/meta/v1"
+	"github.com/gantryhq/gantry/test/e2e/framework"
 )
 
 // BenchmarkLoadBalancerAddress measures, on the e2e cluster with one node,
@@ -22,8 +23,8 @@ import (
 //	make bench-ccm
 func BenchmarkLoadBalancerAddress(b *testing.B) {
 	e := newEnv(b)
-	n := e.addNode()
-	e.waitNodeInitialized(n)
+	n := e.AddNode("")
+	e.WaitNodeInitialized(b, n)
 	ctx := context.Background()
 	var worst time.Duration
 	var total time.Duration
@@ -36,7 +37,7 @@ func BenchmarkLoadBalancerAddress(b *testing.B) {
 				Ports: []*corev1.ServicePort{{Name: "http", Protocol: "TCP", Port: 80}}},
 		}
 		start := time.Now()
-		if _, err := e.cs.Services("default").Create(ctx, svc); err != nil {
+		if _, err := e.Client.Services("default").Create(ctx, svc); err != nil {
 			b.Fatal(err)
 		}
 		e.waitIngress(name, 60*time.Second)
@@ -44,11 +45,11 @@ func BenchmarkLoadBalancerAddress(b *testing.B) {
 		total += d
 		worst = max(worst, d)
 		b.StopTimer()
-		if err := e.cs.Services("default").Delete(ctx, name, client.DeleteOptions{}); err != nil {
+		if err := e.Client.Services("default").Delete(ctx, name, client.DeleteOptions{}); err != nil {
 			b.Fatal(err)
 		}
-		lb := "gantry-lb-" + e.cluster + "-default-" + name
-		e.waitFor("load balancer "+lb+" removed", 30*time.Second, func() (bool, string) {
+		lb := "gantry-lb-" + e.Name + "-default-" + name
+		framework.WaitFor(b, "load balancer "+lb+" removed", 30*time.Second, func() (bool, string) {
 			out, err := exec.Command("docker", "ps", "-aq", "--filter", "name=^/"+lb+"$").Output()
 			return err == nil && strings.TrimSpace(string(out)) == "", string(out)
 		})

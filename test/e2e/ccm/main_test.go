@@ -20,11 +20,11 @@
 package ccm
 
 import (
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/gantryhq/gantry/test/e2e/framework"
 )
 
 var (
@@ -47,36 +47,6 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	binDir = dir
-	setupErr = setup()
+	setupErr = framework.Setup(repoRoot, binDir)
 	return m.Run()
-}
-
-// setup checks Docker, builds the images (pause, demo, lb) and the binaries.
-func setup() error {
-	if out, err := exec.Command("docker", "version", "--format", "{{.Server.APIVersion}}").CombinedOutput(); err != nil {
-		return fmt.Errorf("docker is unavailable: %v: %s", err, out)
-	}
-	for _, tool := range []string{"nsenter", "iptables-restore"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			return fmt.Errorf("%s is needed: %v", tool, err)
-		}
-	}
-	if out, err := exec.Command(filepath.Join(repoRoot, "hack", "build-images.sh")).CombinedOutput(); err != nil {
-		return fmt.Errorf("hack/build-images.sh: %v: %s", err, out)
-	}
-	if out, err := exec.Command(filepath.Join(repoRoot, "hack", "images", "lb", "build.sh")).CombinedOutput(); err != nil {
-		return fmt.Errorf("hack/images/lb/build.sh: %v: %s", err, out)
-	}
-	for mod, name := range map[string]string{
-		"scheduler": "scheduler", "controller-manager": "controller-manager",
-		"cloud-controller-manager": "cloud-controller-manager", "kubelet": "kubelet", "kube-proxy": "kube-proxy",
-	} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, name), "./cmd/"+name)
-		cmd.Dir = filepath.Join(repoRoot, mod)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("build %s: %v: %s", name, err, out)
-		}
-	}
-	return nil
 }
