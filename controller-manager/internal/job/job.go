@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -66,6 +67,10 @@ type Controller struct {
 	// process removed after counting them, so that a stale cache never
 	// counts a pod twice.
 	counted map[string]map[string]bool
+	// written holds, per job uid, the resourceVersion of the last status
+	// this process wrote: a cached job older than that has stale counts,
+	// and acting on them would start pods already accounted for.
+	written map[string]int64
 }
 
 // New makes the controller.
@@ -81,7 +86,8 @@ func New(cc *controller.Context, opts Options) *Controller {
 		jobLs: jobInf.Lister(), podLs: podInf.Lister(), exp: controller.NewExpectations(),
 		pods:    controller.PodControl{Client: cc.Client, Recorder: cc.Recorder},
 		synced:  []func() bool{jobInf.HasSynced, podInf.HasSynced},
-		counted: map[string]map[string]bool{}}
+		counted: map[string]map[string]bool{},
+		written: map[string]int64{}}
 	jobInf.AddEventHandler(informer.Handler[*batchv1.Job]{
 		OnAdd:    func(j *batchv1.Job) { controller.Enqueue(c.queue, j) },
 		OnUpdate: func(_, j *batchv1.Job) { controller.Enqueue(c.queue, j) },
@@ -155,6 +161,7 @@ func (c *Controller) Sync(ctx context.Context, key string) error {
 	job, err := c.jobLs.Get(ns, name)
 	if client.IsNotFound(err) {
 		c.exp.Delete(key)
+		c.forgetDeleted(ns, name)
 		return c.releaseOrphans(ctx, ns, name)
 	}
 	if err != nil {
@@ -173,6 +180,11 @@ func (c *Controller) Sync(ctx context.Context, key string) error {
 	}
 	if fin := Finished(job); fin != nil {
 		return c.syncFinished(ctx, job, pods, fin, now)
+	}
+	if c.staleCache(job) {
+		// The informer has not yet seen our last status write; its event
+		// will bring the job back.
+		return nil
 	}
 	s := &syncer{c: c, job: job, st: proto.Clone(job.GetStatus()).(*batchv1.JobStatus), now: now, key: key}
 	if s.st == nil || job.Status == nil {
@@ -390,6 +402,7 @@ func (s *syncer) writeStatus(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("update status of job %s: %w", s.job.GetMetadata().GetName(), err)
 	}
+	s.c.wrote(got)
 	s.job = got
 	return nil
 }
@@ -505,6 +518,45 @@ func (s *syncer) track(ctx context.Context, pods []*corev1.Pod) error {
 	}
 	s.st = proto.Clone(s.job.GetStatus()).(*batchv1.JobStatus)
 	return errors.Join(errs...)
+}
+
+// forgetDeleted drops what is remembered of deleted jobs of ns/name (by
+// uid, of jobs no longer in the cache).
+func (c *Controller) forgetDeleted(ns, name string) {
+	live := map[string]bool{}
+	for _, j := range c.jobLs.List(nil) {
+		live[j.GetMetadata().GetUid()] = true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for uid := range c.written {
+		if !live[uid] {
+			delete(c.written, uid)
+			delete(c.counted, uid)
+		}
+	}
+}
+
+// staleCache reports whether the cached job is older than the last status
+// this process wrote for it.
+func (c *Controller) staleCache(j *batchv1.Job) bool {
+	rv, err := strconv.ParseInt(j.GetMetadata().GetResourceVersion(), 10, 64)
+	if err != nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return rv < c.written[j.GetMetadata().GetUid()]
+}
+
+func (c *Controller) wrote(j *batchv1.Job) {
+	rv, err := strconv.ParseInt(j.GetMetadata().GetResourceVersion(), 10, 64)
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.written[j.GetMetadata().GetUid()] = max(c.written[j.GetMetadata().GetUid()], rv)
 }
 
 func (c *Controller) isCounted(jobUID, podUID string) bool {

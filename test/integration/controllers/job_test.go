@@ -79,8 +79,18 @@ func TestJobCompletes(t *testing.T) {
 	}
 	waitFor(t, 30*time.Second, "job complete", func(ctx context.Context) (bool, error) {
 		j, err := cs.Jobs("default").Get(ctx, "ok")
-		return err == nil && jobCondition(j, "Complete") != nil && j.GetStatus().GetSucceeded() == 4, err
+		if err != nil {
+			return false, err
+		}
+		return jobCondition(j, "Complete") != nil && j.GetStatus().GetSucceeded() == 4, fmt.Errorf("status %v", j.GetStatus())
 	})
+	pods, err := cs.Pods("default").List(ctx, client.ListOptions{LabelSelector: "job-name=ok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pods.Items) != 4 {
+		t.Errorf("%d pods ran for 4 completions, want 4", len(pods.Items))
+	}
 }
 
 func TestIndexedJob(t *testing.T) {
