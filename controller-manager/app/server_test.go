@@ -34,7 +34,8 @@ func TestRun(t *testing.T) {
 	o.Port = -1
 	o.BindAddress = "127.0.0.1"
 	o.Controllers = []string{"*", "-nodelifecycle"}
-	o.LeaseDuration, o.RenewDeadline, o.RetryPeriod = 2*time.Second, 1500*time.Millisecond, 100*time.Millisecond
+	// Generous deadlines: a loaded machine must not lose the lease.
+	o.LeaseDuration, o.RenewDeadline, o.RetryPeriod = 15*time.Second, 10*time.Second, 100*time.Millisecond
 	cfg, err := o.ConfigFor(cs, zaptest.NewLogger(t))
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +58,7 @@ func TestRun(t *testing.T) {
 	if code, body := get("/livez"); code != http.StatusOK {
 		t.Errorf("/livez = %d %s", code, body)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		code, _ := get("/readyz")
 		if code == http.StatusOK && len(s.Objects("pods")) == 2 {
@@ -80,7 +81,7 @@ func TestRun(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Run: %v", err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("Run did not return after cancel")
 	}
 }
