@@ -99,6 +99,7 @@ func New(cc *controller.Context, opts Options) *Controller {
 	podInf.AddEventHandler(informer.Handler[*corev1.Pod]{
 		OnAdd: func(p *corev1.Pod) {
 			if key, ok := jobKey(p); ok {
+				c.log.Debug("job pod added", zap.String("job", key), zap.String("pod", p.GetMetadata().GetName()))
 				c.exp.CreationObserved(key)
 				c.queue.Add(key)
 			}
@@ -172,6 +173,10 @@ func (c *Controller) Sync(ctx context.Context, key string) error {
 	if err != nil {
 		return nil
 	}
+	// Expectations are read before the pods are listed: an add observed
+	// after the listing would otherwise satisfy them for a pod the
+	// listing lacks (Kubernetes reads them first too).
+	satisfied := c.exp.Satisfied(key)
 	var candidates []*corev1.Pod
 	candidates = append(candidates, c.podLs.ListNamespace(ns, nil)...)
 	pods, err := controller.Claim(ctx, c.cc.Client.Pods, job, sel, candidates)
@@ -186,7 +191,7 @@ func (c *Controller) Sync(ctx context.Context, key string) error {
 		// will bring the job back.
 		return nil
 	}
-	s := &syncer{c: c, job: job, st: proto.Clone(job.GetStatus()).(*batchv1.JobStatus), now: now, key: key}
+	s := &syncer{c: c, job: job, st: proto.Clone(job.GetStatus()).(*batchv1.JobStatus), now: now, key: key, satisfied: satisfied}
 	if s.st == nil || job.Status == nil {
 		s.st = &batchv1.JobStatus{}
 	}
@@ -268,6 +273,9 @@ type syncer struct {
 	st  *batchv1.JobStatus
 	now time.Time
 	key string
+	// satisfied is whether the expectations were met before the pods
+	// were listed.
+	satisfied bool
 }
 
 func isFailed(p *corev1.Pod) bool {
@@ -338,7 +346,9 @@ func (s *syncer) run(ctx context.Context, pods []*corev1.Pod) error {
 		} else {
 			c.cc.Recorder.Event(job, record.Warning, finish.Reason, finish.Message)
 		}
-	} else if c.exp.Satisfied(s.key) {
+	} else if s.satisfied {
+		c.log.Debug("managing job pods", zap.String("job", s.key), zap.Int("active", len(active)), zap.Int32("succeeded", succeeded),
+			zap.Int32("failed", failed), zap.String("resourceVersion", job.GetMetadata().GetResourceVersion()), zap.Int("pods", len(pods)))
 		if indexed(spec) {
 			active, manageErr = s.manageIndexed(ctx, active, completed, failed, pods)
 		} else {
@@ -626,6 +636,7 @@ func (s *syncer) manage(ctx context.Context, active []*corev1.Pod, succeeded, fa
 			pod.Metadata.Finalizers = append(pod.Metadata.Finalizers, TrackingFinalizer)
 			p, err := c.pods.CreatePod(ctx, pod, job)
 			if err == nil {
+				c.log.Debug("job pod created", zap.String("job", s.key), zap.String("pod", p.GetMetadata().GetName()))
 				mu.Lock()
 				active = append(active, p)
 				mu.Unlock()

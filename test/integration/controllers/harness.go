@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -97,6 +98,16 @@ func StartCM(t testing.TB, cs *client.Clientset, opts CMOptions) *CM {
 	log := opts.Logger
 	if log == nil {
 		log = zap.NewNop()
+		// GANTRY_CM_LOG=<file> keeps the controller-manager's debug log,
+		// to look into a failure.
+		if path := os.Getenv("GANTRY_CM_LOG"); path != "" {
+			cfg := zap.NewDevelopmentConfig()
+			cfg.OutputPaths = []string{path}
+			cfg.Level = zap.NewAtomicLevelAt(zap.DebugLevel)
+			if l, err := cfg.Build(); err == nil {
+				log = l
+			}
+		}
 	}
 	cfg, err := o.ConfigFor(cs, log)
 	if err != nil {
