@@ -209,9 +209,9 @@ func TestCluster(t *testing.T) {
 			}
 			// The pod's traffic to the cluster IP goes through its node's
 			// namespace, where that node's kube-proxy has its rules.
-			framework.Sh(t, "nsenter", "--net=/proc/"+framework.SandboxPid(t, "default", "client")+"/ns/net",
+			framework.Sh(t, "nsenter", "--net=/proc/"+framework.SandboxPid(t, node.Name, "default", "client")+"/ns/net",
 				"ip", "route", "add", ip+"/32", "via", node.IP)
-			id := framework.ContainerID(t, "default", "client", "client")
+			id := framework.ContainerID(t, node.Name, "default", "client", "client")
 			clusterIP, clientID = ip, id
 			want := map[string]bool{}
 			for _, p := range e.Pods(t, "default", "app=web") {

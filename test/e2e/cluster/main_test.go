@@ -29,9 +29,10 @@ var (
 	setupErr error
 )
 
-// v2Image is gantry/demo:latest tagged again for the rolling update; the
-// tag is removed after the run.
-const v2Image = "gantry/demo:e2e-v2"
+// v2Image is gantry/demo:latest tagged again for the rolling update (per
+// process, so that runs side by side do not untag each other's); the tag is
+// removed after the run.
+var v2Image = fmt.Sprintf("gantry/demo:e2e-v2-%d", os.Getpid())
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))

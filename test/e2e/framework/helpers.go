@@ -142,19 +142,21 @@ func (c *Cluster) Scale(t testing.TB, ns, name string, replicas int32) {
 }
 
 // ContainerID is the running container of a pod's container (POD for its
-// sandbox).
-func ContainerID(t testing.TB, ns, pod, container string) string {
+// sandbox) on node (node names are unique; pod names are not across
+// clusters run side by side).
+func ContainerID(t testing.TB, node, ns, pod, container string) string {
 	t.Helper()
-	id := Sh(t, "docker", "ps", "-q", "--filter", "label=io.gantry.pod.namespace="+ns, "--filter", "label=io.gantry.pod.name="+pod,
-		"--filter", "label=io.gantry.container.name="+container)
+	id := Sh(t, "docker", "ps", "-q", "--filter", "label=io.gantry.node="+node, "--filter", "label=io.gantry.pod.namespace="+ns,
+		"--filter", "label=io.gantry.pod.name="+pod, "--filter", "label=io.gantry.container.name="+container)
 	if id == "" || strings.Contains(id, "\n") {
 		t.Fatalf("container %s of %s/%s: %q", container, ns, pod, id)
 	}
 	return id
 }
 
-// SandboxPid is the pid of a pod's pause container (its network namespace).
-func SandboxPid(t testing.TB, ns, pod string) string {
+// SandboxPid is the pid of a pod's pause container (its network namespace)
+// on node.
+func SandboxPid(t testing.TB, node, ns, pod string) string {
 	t.Helper()
-	return Sh(t, "docker", "inspect", "-f", "{{.State.Pid}}", ContainerID(t, ns, pod, "POD"))
+	return Sh(t, "docker", "inspect", "-f", "{{.State.Pid}}", ContainerID(t, node, ns, pod, "POD"))
 }
