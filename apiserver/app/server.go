@@ -5,7 +5,6 @@ package app
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -48,23 +47,13 @@ func NewAPIServerCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if errs := opts.Validate(); len(errs) > 0 {
-				err := errors.Join(errs...)
-				fmt.Fprintln(cmd.ErrOrStderr(), "apiserver:", err)
-				return err
-			}
+		RunE: daemon.RunE("apiserver", opts.Validate, func(ctx context.Context) error {
 			cfg, err := opts.Config()
 			if err != nil {
-				fmt.Fprintln(cmd.ErrOrStderr(), "apiserver:", err)
 				return err
 			}
-			if err := Run(daemon.SignalContext(), cfg.Complete()); err != nil {
-				fmt.Fprintln(cmd.ErrOrStderr(), "apiserver:", err)
-				return err
-			}
-			return nil
-		},
+			return Run(ctx, cfg.Complete())
+		}),
 	}
 	opts.AddFlags(cmd.Flags())
 	return cmd

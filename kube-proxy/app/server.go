@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -29,23 +28,13 @@ func NewProxyCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if errs := opts.Validate(); len(errs) > 0 {
-				err := errors.Join(errs...)
-				fmt.Fprintln(cmd.ErrOrStderr(), "kube-proxy:", err)
-				return err
-			}
+		RunE: daemon.RunE("kube-proxy", opts.Validate, func(ctx context.Context) error {
 			cfg, err := opts.Config()
 			if err != nil {
-				fmt.Fprintln(cmd.ErrOrStderr(), "kube-proxy:", err)
 				return err
 			}
-			if err := Run(daemon.SignalContext(), cfg.Complete()); err != nil {
-				fmt.Fprintln(cmd.ErrOrStderr(), "kube-proxy:", err)
-				return err
-			}
-			return nil
-		},
+			return Run(ctx, cfg.Complete())
+		}),
 	}
 	opts.AddFlags(cmd.Flags())
 	return cmd

@@ -38,23 +38,13 @@ func NewKubeletCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			fail := func(err error) error {
-				fmt.Fprintln(cmd.ErrOrStderr(), "kubelet:", err)
-				return err
-			}
-			if errs := opts.Validate(); len(errs) > 0 {
-				return fail(errors.Join(errs...))
-			}
+		RunE: daemon.RunE("kubelet", opts.Validate, func(ctx context.Context) error {
 			cfg, err := opts.Config()
 			if err != nil {
-				return fail(err)
+				return err
 			}
-			if err := Run(daemon.SignalContext(), cfg.Complete()); err != nil {
-				return fail(err)
-			}
-			return nil
-		},
+			return Run(ctx, cfg.Complete())
+		}),
 	}
 	opts.AddFlags(cmd.Flags())
 	return cmd

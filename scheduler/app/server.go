@@ -35,23 +35,13 @@ func NewSchedulerCommand(opts ...Option) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			fail := func(err error) error {
-				fmt.Fprintln(cmd.ErrOrStderr(), "scheduler:", err)
-				return err
-			}
-			if errs := o.Validate(); len(errs) > 0 {
-				return fail(errors.Join(errs...))
-			}
+		RunE: daemon.RunE("scheduler", o.Validate, func(ctx context.Context) error {
 			cfg, err := o.Config(opts...)
 			if err != nil {
-				return fail(err)
+				return err
 			}
-			if err := Run(daemon.SignalContext(), cfg.Complete()); err != nil {
-				return fail(err)
-			}
-			return nil
-		},
+			return Run(ctx, cfg.Complete())
+		}),
 	}
 	o.AddFlags(cmd.Flags())
 	return cmd
