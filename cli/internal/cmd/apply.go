@@ -47,48 +47,10 @@ func runApply(ctx context.Context, f *Factory, o *applyOptions) error {
 	if err != nil {
 		return err
 	}
-	srcs, err := o.readSources(f.In)
-	if err != nil {
-		return err
-	}
-	cs, err := f.Client()
-	if err != nil {
-		return err
-	}
-	ns, explicit, err := f.DefaultNamespace()
-	if err != nil {
-		return err
-	}
-	failed := false
-	for _, src := range srcs {
-		ms, err := decodeSource(src)
-		if err != nil {
-			fmt.Fprintln(f.ErrOut, FormatError(err))
-			failed = true
-			continue
-		}
-		for i := range ms {
-			m := &ms[i]
-			if err := setNamespace(m, ns, explicit); err != nil {
-				fmt.Fprintln(f.ErrOut, FormatError(err))
-				failed = true
-				continue
-			}
-			result, obj, err := applyOne(ctx, f, cs, m, dry)
-			if err != nil {
-				fmt.Fprintln(f.ErrOut, FormatError(err))
-				failed = true
-				continue
-			}
-			if err := printResult(f, o.output, m.res, obj, result+dry.suffix()); err != nil {
-				return err
-			}
-		}
-	}
-	if failed {
-		return errReported
-	}
-	return nil
+	return o.eachManifest(ctx, f, o.output, dry, func(cs *client.Clientset, m *manifest) (scheme.Object, string, error) {
+		result, obj, err := applyOne(ctx, f, cs, m, dry)
+		return obj, result, err
+	})
 }
 
 // applyOne creates m's object or brings the live one to it, and says which

@@ -2,11 +2,12 @@ package cmd
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gantryhq/gantry/cli/internal/apply"
+	"github.com/gantryhq/gantry/client"
+	"github.com/gantryhq/gantry/client/scheme"
 )
 
 type createOptions struct {
@@ -43,54 +44,19 @@ func runCreate(ctx context.Context, f *Factory, o *createOptions) error {
 	if err != nil {
 		return err
 	}
-	srcs, err := o.readSources(f.In)
-	if err != nil {
-		return err
-	}
-	cs, err := f.Client()
-	if err != nil {
-		return err
-	}
-	ns, explicit, err := f.DefaultNamespace()
-	if err != nil {
-		return err
-	}
-	failed := false
-	for _, src := range srcs {
-		ms, err := decodeSource(src)
-		if err != nil {
-			fmt.Fprintln(f.ErrOut, FormatError(err))
-			failed = true
-			continue
-		}
-		for i := range ms {
-			m := &ms[i]
-			if err := setNamespace(m, ns, explicit); err != nil {
-				fmt.Fprintln(f.ErrOut, FormatError(err))
-				failed = true
-				continue
-			}
-			toCreate := m.obj
-			if o.saveConfig {
-				config, err := apply.Configuration(m.obj)
-				if err != nil {
-					return err
-				}
-				toCreate = apply.ForCreate(m.obj, config)
-			}
-			obj, err := createObject(ctx, cs, m.res, toCreate, dry)
+	return o.eachManifest(ctx, f, o.output, dry, func(cs *client.Clientset, m *manifest) (scheme.Object, string, error) {
+		toCreate := m.obj
+		if o.saveConfig {
+			config, err := apply.Configuration(m.obj)
 			if err != nil {
-				fmt.Fprintln(f.ErrOut, FormatError(errWhen("creating", m.source, err)))
-				failed = true
-				continue
+				return nil, "", err
 			}
-			if err := printResult(f, o.output, m.res, obj, "created"+dry.suffix()); err != nil {
-				return err
-			}
+			toCreate = apply.ForCreate(m.obj, config)
 		}
-	}
-	if failed {
-		return errReported
-	}
-	return nil
+		obj, err := createObject(ctx, cs, m.res, toCreate, dry)
+		if err != nil {
+			return nil, "", errWhen("creating", m.source, err)
+		}
+		return obj, "created", nil
+	})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gantryhq/gantry/client"
 	"github.com/gantryhq/gantry/client/codec"
 	"github.com/gantryhq/gantry/client/scheme"
 )
@@ -177,4 +178,55 @@ func fetchURL(u string) ([]byte, error) {
 		return nil, fmt.Errorf("unable to read URL %q, server reported %s, status code=%d", u, resp.Status, resp.StatusCode)
 	}
 	return io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+}
+
+// eachManifest reads the -f sources, decodes every document, gives it the
+// namespace it belongs in and hands it to do, which returns the object to
+// print and how it went ("created", "configured", ...). As kubectl does, a
+// document's error is printed and the others go on; the command then fails
+// with errReported.
+func (o *fileOptions) eachManifest(ctx context.Context, f *Factory, output string, dry dryRun,
+	do func(cs *client.Clientset, m *manifest) (scheme.Object, string, error)) error {
+	srcs, err := o.readSources(f.In)
+	if err != nil {
+		return err
+	}
+	cs, err := f.Client()
+	if err != nil {
+		return err
+	}
+	ns, explicit, err := f.DefaultNamespace()
+	if err != nil {
+		return err
+	}
+	failed := false
+	for _, src := range srcs {
+		ms, err := decodeSource(src)
+		if err != nil {
+			fmt.Fprintln(f.ErrOut, FormatError(err))
+			failed = true
+			continue
+		}
+		for i := range ms {
+			m := &ms[i]
+			if err := setNamespace(m, ns, explicit); err != nil {
+				fmt.Fprintln(f.ErrOut, FormatError(err))
+				failed = true
+				continue
+			}
+			obj, result, err := do(cs, m)
+			if err != nil {
+				fmt.Fprintln(f.ErrOut, FormatError(err))
+				failed = true
+				continue
+			}
+			if err := printResult(f, output, m.res, obj, result+dry.suffix()); err != nil {
+				return err
+			}
+		}
+	}
+	if failed {
+		return errReported
+	}
+	return nil
 }
