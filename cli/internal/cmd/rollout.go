@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gantryhq/gantry/client"
 	"github.com/gantryhq/gantry/client/rollout"
 )
 
@@ -28,25 +29,38 @@ func newRolloutCommand(f *Factory) *cobra.Command {
 	return c
 }
 
-// deploymentArgs resolves `deployment/NAME` or `deployment NAME` to the
-// deployments named, in the command's namespace.
-func deploymentArgs(f *Factory, verb string, args []string) (string, []string, error) {
+// eachDeployment resolves `deployment/NAME` or `deployment NAME` arguments
+// (kubectl names other kinds' rollout verbs unimplemented) and calls fn for
+// each deployment in turn, stopping at the first error.
+func eachDeployment(f *Factory, verb string, args []string, fn func(cs *client.Clientset, ns, name string) error) error {
 	refs, err := parseResourceArgs(args)
 	if err != nil {
-		return "", nil, err
+		return err
 	}
 	var names []string
 	for _, r := range refs {
 		if r.res.Name != "deployments" {
-			return "", nil, fmt.Errorf("no %s has been implemented for %q", verb, r.res.Kind)
+			return fmt.Errorf("no %s has been implemented for %q", verb, r.res.Kind)
 		}
 		if len(r.names) == 0 {
-			return "", nil, errors.New("required resource not specified")
+			return errors.New("required resource not specified")
 		}
 		names = append(names, r.names...)
 	}
 	ns, _, err := f.DefaultNamespace()
-	return ns, names, err
+	if err != nil {
+		return err
+	}
+	cs, err := f.Client()
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		if err := fn(cs, ns, name); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func newRolloutStatusCommand(f *Factory) *cobra.Command {
@@ -57,22 +71,23 @@ func newRolloutStatusCommand(f *Factory) *cobra.Command {
 		Use:   "status (TYPE NAME | TYPE/NAME) [flags]",
 		Short: "Show the status of the rollout",
 		RunE: func(c *cobra.Command, args []string) error {
-			ns, names, err := deploymentArgs(f, "status viewer", args)
-			if err != nil {
-				return err
-			}
-			cs, err := f.Client()
-			if err != nil {
-				return err
-			}
 			ctx := c.Context()
 			if timeout > 0 {
 				var cancel context.CancelFunc
 				ctx, cancel = context.WithTimeout(ctx, timeout)
 				defer cancel()
 			}
-			_ = revision
-			for _, name := range names {
+			return eachDeployment(f, "status viewer", args, func(cs *client.Clientset, ns, name string) error {
+				if revision > 0 {
+					d, err := cs.Deployments(ns).Get(ctx, name)
+					if err != nil {
+						return err
+					}
+					running, _ := strconv.ParseInt(d.GetMetadata().GetAnnotations()[rollout.RevisionAnnotation], 10, 64)
+					if running != revision {
+						return fmt.Errorf("desired revision (%d) is different from the running revision (%d)", revision, running)
+					}
+				}
 				if !watchFlag {
 					d, err := cs.Deployments(ns).Get(ctx, name)
 					if err != nil {
@@ -83,7 +98,7 @@ func newRolloutStatusCommand(f *Factory) *cobra.Command {
 						return err
 					}
 					fmt.Fprintln(f.Out, msg)
-					continue
+					return nil
 				}
 				err := rollout.Wait(ctx, cs, ns, name, func(msg string) { fmt.Fprintln(f.Out, msg) })
 				if errors.Is(err, context.DeadlineExceeded) {
@@ -92,13 +107,13 @@ func newRolloutStatusCommand(f *Factory) *cobra.Command {
 				if err != nil {
 					return err
 				}
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 	c.Flags().BoolVarP(&watchFlag, "watch", "w", true, "Watch the status of the rollout until it's done.")
 	c.Flags().DurationVar(&timeout, "timeout", 0, "The length of time to wait before ending watch, zero means never.")
-	c.Flags().Int64Var(&revision, "revision", 0, "Pin to a specific revision for showing its status (accepted; only 0 is supported).")
+	c.Flags().Int64Var(&revision, "revision", 0, "Pin to a specific revision for showing its status. Defaults to 0 (last revision).")
 	return c
 }
 
@@ -108,15 +123,7 @@ func newRolloutHistoryCommand(f *Factory) *cobra.Command {
 		Use:   "history (TYPE NAME | TYPE/NAME) [flags]",
 		Short: "View rollout history",
 		RunE: func(c *cobra.Command, args []string) error {
-			ns, names, err := deploymentArgs(f, "history viewer", args)
-			if err != nil {
-				return err
-			}
-			cs, err := f.Client()
-			if err != nil {
-				return err
-			}
-			for _, name := range names {
+			return eachDeployment(f, "history viewer", args, func(cs *client.Clientset, ns, name string) error {
 				hist, err := rollout.History(c.Context(), cs, ns, name)
 				if err != nil {
 					return err
@@ -135,10 +142,7 @@ func newRolloutHistoryCommand(f *Factory) *cobra.Command {
 					w := newDescribeWriter(f.Out)
 					d := &describer{w: w, now: f.Now()}
 					d.podTemplate(0, found.Template)
-					if err := w.Flush(); err != nil {
-						return err
-					}
-					continue
+					return w.Flush()
 				}
 				fmt.Fprintf(f.Out, "deployment.apps/%s \n", name)
 				w := newDescribeWriter(f.Out)
@@ -154,8 +158,8 @@ func newRolloutHistoryCommand(f *Factory) *cobra.Command {
 					return err
 				}
 				fmt.Fprintln(f.Out)
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 	c.Flags().Int64Var(&revision, "revision", 0, "See the details, including podTemplate of the revision specified")
@@ -168,26 +172,18 @@ func newRolloutUndoCommand(f *Factory) *cobra.Command {
 		Use:   "undo (TYPE NAME | TYPE/NAME) [flags]",
 		Short: "Undo a previous rollout",
 		RunE: func(c *cobra.Command, args []string) error {
-			ns, names, err := deploymentArgs(f, "rollbacker", args)
-			if err != nil {
-				return err
-			}
-			cs, err := f.Client()
-			if err != nil {
-				return err
-			}
-			for _, name := range names {
+			return eachDeployment(f, "rollbacker", args, func(cs *client.Clientset, ns, name string) error {
 				_, skipped, err := rollout.Undo(c.Context(), cs, ns, name, toRevision)
 				if err != nil {
 					return err
 				}
 				if skipped {
 					fmt.Fprintf(f.Out, "deployment.apps/%s skipped rollback (current template already matches revision %d)\n", name, toRevision)
-					continue
+					return nil
 				}
 				fmt.Fprintf(f.Out, "deployment.apps/%s rolled back\n", name)
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 	c.Flags().Int64Var(&toRevision, "to-revision", 0, "The revision to rollback to. Default to 0 (last revision).")
@@ -199,21 +195,13 @@ func newRolloutRestartCommand(f *Factory) *cobra.Command {
 		Use:   "restart RESOURCE",
 		Short: "Restart a resource",
 		RunE: func(c *cobra.Command, args []string) error {
-			ns, names, err := deploymentArgs(f, "restarter", args)
-			if err != nil {
-				return err
-			}
-			cs, err := f.Client()
-			if err != nil {
-				return err
-			}
-			for _, name := range names {
+			return eachDeployment(f, "restarter", args, func(cs *client.Clientset, ns, name string) error {
 				if _, err := rollout.Restart(c.Context(), cs, ns, name, f.Now()); err != nil {
 					return err
 				}
 				fmt.Fprintf(f.Out, "deployment.apps/%s restarted\n", name)
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 }
@@ -227,15 +215,7 @@ func newRolloutPauseCommand(f *Factory, pause bool) *cobra.Command {
 		Use:   verb + " RESOURCE",
 		Short: short,
 		RunE: func(c *cobra.Command, args []string) error {
-			ns, names, err := deploymentArgs(f, verb+"r", args)
-			if err != nil {
-				return err
-			}
-			cs, err := f.Client()
-			if err != nil {
-				return err
-			}
-			for _, name := range names {
+			return eachDeployment(f, verb+"r", args, func(cs *client.Clientset, ns, name string) error {
 				d, err := cs.Deployments(ns).Get(c.Context(), name)
 				if err != nil {
 					return err
@@ -255,8 +235,8 @@ func newRolloutPauseCommand(f *Factory, pause bool) *cobra.Command {
 					return err
 				}
 				fmt.Fprintf(f.Out, "deployment.apps/%s %sd\n", name, verb)
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 }

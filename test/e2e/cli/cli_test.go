@@ -366,6 +366,11 @@ func TestApplyGetDelete(t *testing.T) {
 		if got := c.ok("rollout", "status", "deployment/nginx-deployment", "--watch=false").stdout; !strings.HasPrefix(got, "Waiting for deployment") {
 			t.Errorf("rollout status without a controller-manager: %q", got)
 		}
+		// No controller-manager runs here, so no revision has been recorded.
+		r = c.gantry("", "rollout", "status", "deployment/nginx-deployment", "--revision=3")
+		if r.code != 1 || !strings.Contains(r.stderr, "desired revision (3) is different from the running revision (0)") {
+			t.Errorf("rollout status --revision=3: %d %q", r.code, r.stderr)
+		}
 		out = c.ok("version").stdout
 		if !strings.Contains(out, "Client Version: ") || !strings.Contains(out, "Server Version: ") {
 			t.Errorf("version: %q", out)
