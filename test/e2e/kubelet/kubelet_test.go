@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -374,19 +375,34 @@ func TestPodIPFromNodePodCIDR(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Second) // the kubelet's node informer hears of it
-	e.create(e.pod("a", "gantry/pause:latest"))
-	e.create(e.pod("b", "gantry/pause:latest"))
-	ips := map[string]bool{}
-	for _, name := range []string{"a", "b"} {
-		p := e.waitPod(name, "Running", 60*time.Second, func(p *corev1.Pod) bool { return p.GetStatus().GetPhase() == "Running" })
+	// A burst: the sandboxes start at once, and must still get distinct
+	// addresses.
+	names := []string{"a", "b", "c", "d", "e", "f"}
+	var wg sync.WaitGroup
+	for _, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := e.cs.Pods("default").Create(ctx, e.pod(name, "gantry/pause:latest")); err != nil {
+				t.Errorf("create pod %s: %v", name, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	ips := map[string]string{}
+	for _, name := range names {
+		p := e.waitPod(name, "Running", 90*time.Second, func(p *corev1.Pod) bool { return p.GetStatus().GetPhase() == "Running" })
 		ip := p.GetStatus().GetPodIp()
 		if !strings.HasPrefix(ip, "10.213.7.") || ip == "10.213.7.0" || ip == "10.213.7.1" {
 			t.Errorf("pod %s IP %s, want one of 10.213.7.0/24 past the gateway", name, ip)
 		}
-		ips[ip] = true
-	}
-	if len(ips) != 2 {
-		t.Errorf("pods share an IP: %v", ips)
+		if other, dup := ips[ip]; dup {
+			t.Errorf("pods %s and %s share IP %s", other, name, ip)
+		}
+		ips[ip] = name
 	}
 }
 

@@ -65,11 +65,14 @@ type Runtime struct {
 	pending map[netip.Addr]time.Time
 	subnets []netip.Prefix       // of the pod network, read once
 	present map[string]time.Time // images seen present, and when
-	// netMu serializes what adds or removes an endpoint on the pod network
-	// (starting, stopping and removing sandboxes): Docker 20.10 can lose
-	// count of a network's endpoints under concurrent changes and then
-	// refuse to remove the network ("has active endpoints", moby#42119).
-	netMu sync.Mutex
+	// netMu keeps endpoint removals on the pod network (stopping and
+	// removing sandboxes) apart from each other and from sandbox starts,
+	// which share it (read-locked) so that a burst of pods starts at once:
+	// Docker 20.10 can lose count of a network's endpoints when removals
+	// race with other endpoint changes and then refuses to remove the
+	// network ("has active endpoints", moby#42119); concurrent starts alone
+	// were seen to keep the count right.
+	netMu sync.RWMutex
 }
 
 var _ runtime.Runtime = (*Runtime)(nil)
@@ -394,13 +397,13 @@ func (r *Runtime) createSandbox(ctx context.Context, pod *corev1.Pod, attempt in
 
 // startSandbox starts the created sandbox id, removing it if it fails.
 func (r *Runtime) startSandbox(ctx context.Context, id string) error {
-	r.netMu.Lock()
+	r.netMu.RLock()
 	_, err := r.cli.ContainerStart(ctx, id, client.ContainerStartOptions{})
+	r.netMu.RUnlock()
 	if err != nil {
+		r.netMu.Lock()
 		_, _ = r.cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true})
-	}
-	r.netMu.Unlock()
-	if err != nil {
+		r.netMu.Unlock()
 		return fmt.Errorf("start sandbox: %w", err)
 	}
 	return nil
@@ -537,9 +540,13 @@ func (r *Runtime) RemovePod(ctx context.Context, uid string) error {
 	return nil
 }
 
-// list lists the containers of the pod uid (every pod's with uid "*").
-func (r *Runtime) list(ctx context.Context, uid string, all bool) ([]container.Summary, error) {
+// list lists the containers of the pod uid (every pod's with uid "*"),
+// narrowed by the extra label filters.
+func (r *Runtime) list(ctx context.Context, uid string, all bool, extra ...string) ([]container.Summary, error) {
 	f := client.Filters{}
+	for _, l := range extra {
+		f.Add("label", l)
+	}
 	f.Add("label", runtime.LabelNode+"="+r.opts.NodeName)
 	switch uid {
 	case "":
@@ -758,22 +765,12 @@ func (r *Runtime) sandboxIP(ctx context.Context, podCIDR string) (netip.Addr, er
 		return netip.Addr{}, nil // IPv6 or malformed: let Docker pick
 	}
 	prefix = prefix.Masked()
-	r.ipMu.Lock()
-	defer r.ipMu.Unlock()
-	if r.subnets == nil {
-		nw, err := r.cli.NetworkInspect(ctx, r.opts.Network, client.NetworkInspectOptions{})
-		if err != nil {
-			return netip.Addr{}, fmt.Errorf("inspect network %s: %w", r.opts.Network, err)
-		}
-		r.subnets = []netip.Prefix{}
-		for _, c := range nw.Network.IPAM.Config {
-			if c.Subnet.IsValid() {
-				r.subnets = append(r.subnets, c.Subnet.Masked())
-			}
-		}
+	subnets, err := r.podSubnets(ctx)
+	if err != nil {
+		return netip.Addr{}, err
 	}
 	inside := false
-	for _, s := range r.subnets {
+	for _, s := range subnets {
 		if s.Bits() <= prefix.Bits() && s.Contains(prefix.Addr()) {
 			inside = true
 		}
@@ -782,10 +779,13 @@ func (r *Runtime) sandboxIP(ctx context.Context, podCIDR string) (netip.Addr, er
 		return netip.Addr{}, nil
 	}
 	used := map[netip.Addr]bool{}
-	for _, s := range r.subnets {
+	for _, s := range subnets {
 		used[s.Addr().Next()] = true // Docker's default gateway
 	}
-	list, err := r.list(ctx, "*", false)
+	// The engine is asked outside the lock, so that a burst of sandboxes
+	// does not queue behind one another's listings: an address handed out
+	// since is in pending, which is read under the lock.
+	list, err := r.list(ctx, "*", false, runtime.LabelContainerName+"="+runtime.SandboxName)
 	if err != nil {
 		return netip.Addr{}, err
 	}
@@ -796,6 +796,8 @@ func (r *Runtime) sandboxIP(ctx context.Context, podCIDR string) (netip.Addr, er
 			}
 		}
 	}
+	r.ipMu.Lock()
+	defer r.ipMu.Unlock()
 	if r.pending == nil {
 		r.pending = map[netip.Addr]time.Time{}
 	}
@@ -813,6 +815,30 @@ func (r *Runtime) sandboxIP(ctx context.Context, podCIDR string) (netip.Addr, er
 	}
 	r.pending[ip] = now
 	return ip, nil
+}
+
+// podSubnets are the pod network's subnets, read from the engine once.
+func (r *Runtime) podSubnets(ctx context.Context) ([]netip.Prefix, error) {
+	r.ipMu.Lock()
+	subnets := r.subnets
+	r.ipMu.Unlock()
+	if subnets != nil {
+		return subnets, nil
+	}
+	nw, err := r.cli.NetworkInspect(ctx, r.opts.Network, client.NetworkInspectOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("inspect network %s: %w", r.opts.Network, err)
+	}
+	subnets = []netip.Prefix{}
+	for _, c := range nw.Network.IPAM.Config {
+		if c.Subnet.IsValid() {
+			subnets = append(subnets, c.Subnet.Masked())
+		}
+	}
+	r.ipMu.Lock()
+	r.subnets = subnets
+	r.ipMu.Unlock()
+	return subnets, nil
 }
 
 // freeAddr is the first address of prefix, after the first two and before
