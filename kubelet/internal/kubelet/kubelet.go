@@ -184,7 +184,7 @@ func (k *Kubelet) Run(ctx context.Context) error {
 		requeue, done, err := k.syncPod(ctx, uid)
 		k.cfg.Metrics.observeSync(start, err)
 		return requeue, done, err
-	}, k.log)
+	}, k.cfg.ResyncInterval, k.log)
 	k.prober = newProber(ctx, k.rt, k.workers.enqueue, k.log.Named("prober"))
 	k.prober.rec = k.cfg.Recorder
 	defer k.workers.wait()
@@ -227,7 +227,7 @@ func (k *Kubelet) Run(ctx context.Context) error {
 		return ctx.Err()
 	}
 	k.log.Info("pod cache synced", zap.String("node", k.cfg.NodeName))
-	k.resync(ctx)
+	k.resync(ctx, true)
 	if k.cfg.Ready != nil {
 		k.cfg.Ready()
 	}
@@ -238,22 +238,25 @@ func (k *Kubelet) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			k.resync(ctx)
+			k.resync(ctx, false)
 		}
 	}
 }
 
-// resync wakes every pod's worker and those of pods the runtime holds
-// containers of but the apiserver does not know (to remove them).
-func (k *Kubelet) resync(ctx context.Context) {
-	k.mu.Lock()
-	uids := make([]string, 0, len(k.pods))
-	for uid := range k.pods {
-		uids = append(uids, uid)
-	}
-	k.mu.Unlock()
-	for _, uid := range uids {
-		k.workers.enqueue(uid)
+// resync wakes the workers of pods the runtime holds containers of but
+// the apiserver does not know (to remove them); at the start (first) also
+// every known pod's. Known pods are synced again by their own workers.
+func (k *Kubelet) resync(ctx context.Context, first bool) {
+	if first {
+		k.mu.Lock()
+		uids := make([]string, 0, len(k.pods))
+		for uid := range k.pods {
+			uids = append(uids, uid)
+		}
+		k.mu.Unlock()
+		for _, uid := range uids {
+			k.workers.enqueue(uid)
+		}
 	}
 	list, err := k.rt.ListPods(ctx)
 	if err != nil {

@@ -2,6 +2,7 @@ package kubelet
 
 import (
 	"context"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -15,11 +16,14 @@ type syncFunc func(ctx context.Context, uid string) (requeue time.Duration, done
 // podWorkers runs one goroutine per pod uid, so that a slow pod (pulling an
 // image, waiting out a grace period) never delays another, and never two
 // syncs of one pod at once. Wake-ups collapse: many enqueues while a sync
-// runs give one more sync.
+// runs give one more sync. Every pod is synced again resync (plus up to
+// half of it, at random) after its last sync, so that the periodic syncs
+// of many pods spread out instead of asking the runtime all at once.
 type podWorkers struct {
-	ctx  context.Context
-	sync syncFunc
-	log  *zap.Logger
+	ctx    context.Context
+	sync   syncFunc
+	log    *zap.Logger
+	resync time.Duration
 
 	mu      sync.Mutex
 	workers map[string]*podWorker
@@ -33,8 +37,8 @@ type podWorker struct {
 	errDelay time.Duration
 }
 
-func newPodWorkers(ctx context.Context, fn syncFunc, log *zap.Logger) *podWorkers {
-	return &podWorkers{ctx: ctx, sync: fn, log: log, workers: map[string]*podWorker{}}
+func newPodWorkers(ctx context.Context, fn syncFunc, resync time.Duration, log *zap.Logger) *podWorkers {
+	return &podWorkers{ctx: ctx, sync: fn, resync: resync, log: log, workers: map[string]*podWorker{}}
 }
 
 // enqueue wakes the worker of uid, starting one if needed.
@@ -133,6 +137,11 @@ func (p *podWorkers) run(uid string, w *podWorker) {
 			delete(p.workers, uid)
 			p.mu.Unlock()
 			return
+		}
+		if p.resync > 0 {
+			if next := p.resync + rand.N(p.resync/2+1); requeue <= 0 || next < requeue {
+				requeue = next
+			}
 		}
 		if requeue > 0 {
 			p.scheduleLocked(uid, w, requeue)

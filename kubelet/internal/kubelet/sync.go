@@ -443,7 +443,9 @@ func (k *Kubelet) ensureImages(ctx context.Context, pod *corev1.Pod, d *decision
 		present, err := k.rt.ImagePresent(ctx, image)
 		if err != nil {
 			d.wait(name, reasonErrImagePull, err.Error())
-			d.requeueAfter(k.pullBackoff.next(key, now))
+			// Synced again halfway through the back-off, so that the
+			// status moves on to ImagePullBackOff, and at its end.
+			d.requeueAfter(k.pullBackoff.next(key, now) / 2)
 			continue
 		}
 		policy := c.GetImagePullPolicy()
@@ -480,7 +482,7 @@ func (k *Kubelet) ensureImages(ctx context.Context, pod *corev1.Pod, d *decision
 					k.log.Info("pull failed", zap.String("pod", podKey(pod)), zap.String("image", image), zap.Error(err))
 					k.cfg.Recorder.Eventf(pod, record.Warning, "Failed", "Failed to pull image %q: %v", image, err)
 					d.wait(name, reasonErrImagePull, err.Error())
-					d.requeueAfter(k.pullBackoff.next(key, now))
+					d.requeueAfter(k.pullBackoff.next(key, now) / 2)
 					continue
 				}
 			}
@@ -723,10 +725,16 @@ func terminated(c *runtime.ContainerStatus, rtType string) *corev1.ContainerStat
 
 // updateStatus writes status when it differs from the pod's.
 func (k *Kubelet) updateStatus(ctx context.Context, pod *corev1.Pod, status *corev1.PodStatus) error {
-	if proto.Equal(pod.GetStatus(), status) {
+	uid := pod.GetMetadata().GetUid()
+	// Nothing to write when the cached pod already says so — unless a
+	// write of ours that the cache has not caught up with said otherwise
+	// (a stale cache must not hide that the last word was different).
+	k.mu.Lock()
+	last := k.written[uid]
+	k.mu.Unlock()
+	if proto.Equal(pod.GetStatus(), status) && (last == nil || proto.Equal(last, status)) {
 		return nil
 	}
-	uid := pod.GetMetadata().GetUid()
 	next := &corev1.Pod{Metadata: pod.GetMetadata(), Spec: pod.GetSpec(), Status: status}
 	k.mu.Lock()
 	k.written[uid] = status
