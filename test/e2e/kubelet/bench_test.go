@@ -26,7 +26,8 @@ func BenchmarkKubelet(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("KUBELET_BENCH_PODS")); err == nil && v > 0 {
 		pods = v
 	}
-	e := newEnv(b, "--log-level=info")
+	// The deployed resync interval (the e2e tests use 5 s).
+	e := newEnv(b, "--log-level=info", "--resync-interval=30s")
 	ctx := context.Background()
 	time.Sleep(3 * time.Second)
 	rssIdle := rssMiB(b, e.cmd.Process.Pid)
