@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	goruntime "runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -74,12 +73,6 @@ type Runtime struct {
 	// network ("has active endpoints", moby#42119); concurrent starts alone
 	// were seen to keep the count right.
 	netMu sync.RWMutex
-	// starts bounds the sandboxes starting at once to the CPUs: the engine
-	// sets a sandbox's network up in helper processes it forks (the
-	// libnetwork-setkey hook and set-ipv6, each a whole dockerd), which
-	// are CPU-bound, so starting more at once than there are CPUs only
-	// makes every one of them slower and costs more CPU in all.
-	starts chan struct{}
 }
 
 var _ runtime.Runtime = (*Runtime)(nil)
@@ -101,8 +94,7 @@ func New(ctx context.Context, opts Options) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("docker client: %w", err)
 	}
-	r := &Runtime{cli: cli, opts: opts, log: opts.Logger, events: make(chan string, 256),
-		starts: make(chan struct{}, max(2, goruntime.NumCPU()))}
+	r := &Runtime{cli: cli, opts: opts, log: opts.Logger, events: make(chan string, 256)}
 	if _, err := r.Version(ctx); err != nil {
 		cli.Close()
 		return nil, fmt.Errorf("docker engine: %w", err)
@@ -405,15 +397,9 @@ func (r *Runtime) createSandbox(ctx context.Context, pod *corev1.Pod, attempt in
 
 // startSandbox starts the created sandbox id, removing it if it fails.
 func (r *Runtime) startSandbox(ctx context.Context, id string) error {
-	select {
-	case r.starts <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 	r.netMu.RLock()
 	_, err := r.cli.ContainerStart(ctx, id, client.ContainerStartOptions{})
 	r.netMu.RUnlock()
-	<-r.starts
 	if err != nil {
 		r.netMu.Lock()
 		_, _ = r.cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true})
