@@ -69,8 +69,17 @@ func TestRun(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if code, body := get("/metrics"); code != http.StatusOK || !strings.Contains(body, `controller_syncs_total{controller="replicaset",result="success"}`) {
-		t.Errorf("/metrics = %d without replicaset syncs:\n%.2000s", code, body)
+	// The sync that created the pods is counted when it returns, a moment
+	// after the pods exist.
+	for {
+		code, body := get("/metrics")
+		if code == http.StatusOK && strings.Contains(body, `controller_syncs_total{controller="replicaset",result="success"}`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics = %d without replicaset syncs:\n%.2000s", code, body)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	if l := s.Object("leases", "kube-system", "controller-manager"); l == nil {
 		t.Error("no leader election lease")
