@@ -128,12 +128,19 @@ func Run(ctx context.Context, c CompletedConfig) error {
 	defer cancel()
 
 	health := daemon.NewHealth()
-	// A deep queue: a burst of thousands of bindings must not drop events.
-	recorder := record.New(cs, record.Options{Component: config.DefaultSchedulerName, Instance: c.Options.Identity, QueueSize: 16384, Logger: log})
+	// One recorder per profile, so that events name the profile's
+	// schedulerName as their source; a deep queue, so that a burst of
+	// thousands of bindings does not drop events.
+	var recorders []*record.Recorder
+	recorderFor := func(schedulerName string) record.EventRecorder {
+		r := record.New(cs, record.Options{Component: schedulerName, Instance: c.Options.Identity, QueueSize: 16384, Logger: log})
+		recorders = append(recorders, r)
+		return r
+	}
 	factory := informer.NewFactory(cs, informer.WithLogger(log))
 	s, inf, err := scheduler.Setup(ctx, scheduler.SetupOptions{
 		ClientSet: cs, Factory: factory, Config: c.Component, Registry: c.Registry,
-		EventRecorder: recorder, Registerer: health.Registry, Logger: log,
+		EventRecorderFor: recorderFor, Registerer: health.Registry, Logger: log,
 	})
 	if err != nil {
 		return err
@@ -148,8 +155,10 @@ func Run(ctx context.Context, c CompletedConfig) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
-	wg.Add(1)
-	go func() { defer wg.Done(); recorder.Run(ctx) }()
+	for _, r := range recorders {
+		wg.Add(1)
+		go func() { defer wg.Done(); r.Run(ctx) }()
+	}
 	healthAddr := make(chan net.Addr, 1)
 	if c.Options.Port >= 0 {
 		addr := net.JoinHostPort(c.Options.BindAddress, strconv.Itoa(c.Options.Port))

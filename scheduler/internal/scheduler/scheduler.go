@@ -37,14 +37,15 @@ type PendingLister func(namespace, name string) (*corev1.Pod, bool)
 
 // Options configure a Scheduler.
 type Options struct {
-	ClientSet     *client.Clientset
-	Cache         *cache.Cache
-	Queue         *queue.Queue
-	Snapshot      *cache.Snapshot
-	Profiles      map[string]*runtime.Framework
-	EventRecorder record.EventRecorder
-	Metrics       *Metrics
-	Logger        *zap.Logger
+	ClientSet *client.Clientset
+	Cache     *cache.Cache
+	Queue     *queue.Queue
+	Snapshot  *cache.Snapshot
+	// Profiles by schedulerName; each records its pods' events with its
+	// own EventRecorder.
+	Profiles map[string]*runtime.Framework
+	Metrics  *Metrics
+	Logger   *zap.Logger
 	// MaxInFlightBindings bounds concurrent bindings (default 256).
 	MaxInFlightBindings int
 	// Pending looks up pending pods (nil: every failed pod is requeued).
@@ -216,7 +217,7 @@ func (s *Scheduler) bindingCycle(ctx context.Context, fwk *runtime.Framework, st
 	if !qpi.InitialAttemptTimestamp.IsZero() {
 		s.metrics.E2EDuration.WithLabelValues(fwk.ProfileName()).Observe(time.Since(qpi.InitialAttemptTimestamp).Seconds())
 	}
-	if r := s.opts.EventRecorder; r != nil {
+	if r := fwk.EventRecorder(); r != nil {
 		r.Eventf(qpi.Pod, record.Normal, "Scheduled", "Successfully assigned %s to %s", p.Key, host)
 	}
 	fwk.RunPostBindPlugins(ctx, state, p, host)
@@ -248,7 +249,7 @@ func (s *Scheduler) handleFailure(ctx context.Context, fwk *runtime.Framework, q
 		return
 	}
 	msg := err.Error()
-	if r := s.opts.EventRecorder; r != nil {
+	if r := fwk.EventRecorder(); r != nil {
 		r.Event(pod, record.Warning, "FailedScheduling", msg)
 	}
 	s.updatePodCondition(ctx, pod, reason, msg, nominated)

@@ -13,10 +13,12 @@ import (
 	"github.com/gantryhq/gantry/client"
 	"github.com/gantryhq/gantry/client/clienttest"
 	"github.com/gantryhq/gantry/client/informer"
+	"github.com/gantryhq/gantry/client/record"
 	"github.com/gantryhq/gantry/client/record/recordtest"
 	"github.com/gantryhq/gantry/client/scheme"
 	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
 	"github.com/gantryhq/gantry/scheduler/framework"
+	"github.com/gantryhq/gantry/scheduler/internal/config"
 	"github.com/gantryhq/gantry/scheduler/internal/schedtest"
 )
 
@@ -220,5 +222,59 @@ func TestFitErrorMessage(t *testing.T) {
 	want := "0/3 nodes are available: 2 Insufficient cpu, 1 Insufficient memory, 1 node(s) had untolerated taint {k: v}."
 	if got := fe.Error(); got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
+
+// Each profile's events name its own schedulerName, as kube-scheduler's
+// do: a pod of my-scheduler is not reported by default-scheduler.
+func TestEventsPerProfile(t *testing.T) {
+	cs, srv := clienttest.New(t,
+		schedtest.MakeNode("n1").Capacity("2", "4Gi", "110").Obj(),
+		schedtest.MakePod("mine").Obj(),
+		schedtest.MakePod("theirs").SchedulerName("my-scheduler").Obj(),
+	)
+	comp := config.Default()
+	comp.Profiles = append(comp.Profiles, config.Profile{SchedulerName: "my-scheduler"})
+	config.SetDefaults(comp)
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	recs := map[string]*recordtest.Recorder{}
+	factory := informer.NewFactory(cs)
+	s, inf, err := Setup(ctx, SetupOptions{ClientSet: cs, Factory: factory, Config: comp,
+		EventRecorderFor: func(name string) record.EventRecorder {
+			mu.Lock()
+			defer mu.Unlock()
+			recs[name] = &recordtest.Recorder{}
+			return recs[name]
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	factory.Start(ctx)
+	if !factory.WaitForCacheSync(ctx) || !inf.HasSynced() {
+		t.Fatal("caches did not sync")
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); s.Run(ctx) }()
+	t.Cleanup(func() { cancel(); wg.Wait(); factory.Shutdown() })
+
+	waitFor(t, "both pods bound", func() bool {
+		b := boundPods(t, srv)
+		return b["mine"] == "n1" && b["theirs"] == "n1"
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(recs) != 2 || recs[config.DefaultSchedulerName] == nil || recs["my-scheduler"] == nil {
+		t.Fatalf("recorders made for %v", recs)
+	}
+	for name, pod := range map[string]string{config.DefaultSchedulerName: "mine", "my-scheduler": "theirs"} {
+		evs := strings.Join(recs[name].Events(), "\n")
+		if !strings.Contains(evs, "Scheduled Successfully assigned default/"+pod+" to n1") {
+			t.Errorf("%s recorded %q, want %s's Scheduled event", name, evs, pod)
+		}
+		if other := map[string]string{"mine": "theirs", "theirs": "mine"}[pod]; strings.Contains(evs, "default/"+other+" ") {
+			t.Errorf("%s recorded %s's event: %q", name, other, evs)
+		}
 	}
 }

@@ -26,10 +26,16 @@ type SetupOptions struct {
 	// Config is the defaulted configuration (nil: the defaults).
 	Config *config.SchedulerConfiguration
 	// Registry of plugins (nil: the built-in ones).
-	Registry      framework.Registry
+	Registry framework.Registry
+	// EventRecorder records every profile's events, unless
+	// EventRecorderFor is set.
 	EventRecorder record.EventRecorder
-	Registerer    prometheus.Registerer
-	Logger        *zap.Logger
+	// EventRecorderFor gives the recorder of a profile, so that its events
+	// name the profile's schedulerName as their source, as kube-scheduler's
+	// do (nil: EventRecorder for all).
+	EventRecorderFor func(schedulerName string) record.EventRecorder
+	Registerer       prometheus.Registerer
+	Logger           *zap.Logger
 }
 
 // Setup wires a scheduler: cache, queue, profiles, and informers on the
@@ -51,10 +57,14 @@ func Setup(ctx context.Context, o SetupOptions) (*Scheduler, *Informers, error) 
 	var names []string
 	var first *runtime.Framework
 	for _, p := range comp.Profiles {
+		rec := recorder
+		if o.EventRecorderFor != nil {
+			rec = o.EventRecorderFor(p.SchedulerName)
+		}
 		fwk, err := runtime.New(ctx, registry, p, runtime.Options{
 			ClientSet:                cs,
 			InformerFactory:          factory,
-			EventRecorder:            recorder,
+			EventRecorder:            rec,
 			Logger:                   log.Named("framework"),
 			Parallelism:              int(comp.Parallelism),
 			Snapshot:                 snapshot,
@@ -90,7 +100,6 @@ func Setup(ctx context.Context, o SetupOptions) (*Scheduler, *Informers, error) 
 		Queue:               q,
 		Snapshot:            snapshot,
 		Profiles:            profiles,
-		EventRecorder:       recorder,
 		Metrics:             metrics,
 		Logger:              log,
 		MaxInFlightBindings: int(comp.MaxInFlightBindings),

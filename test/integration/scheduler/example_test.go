@@ -75,16 +75,18 @@ func TestSecondScheduler(t *testing.T) {
 	}
 	for _, e := range evs.Items {
 		if e.GetReason() == "Scheduled" {
-			by[e.GetInvolvedObject().GetName()] = e.GetReportingInstance()
+			by[e.GetInvolvedObject().GetName()] = e.GetReportingInstance() + "/" + e.GetReportingComponent() + "/" + e.GetSource().GetComponent()
 		}
 	}
-	for name, inst := range by {
-		want := "default"
+	// Each event names the scheduler instance and, as its source, the
+	// profile's schedulerName.
+	for name, got := range by {
+		want := "default/default-scheduler/default-scheduler"
 		if name[:4] == "mine" {
-			want = "mine"
+			want = "mine/my-scheduler/my-scheduler"
 		}
-		if inst != want {
-			t.Errorf("pod %s scheduled by %q, want %q", name, inst, want)
+		if got != want {
+			t.Errorf("pod %s scheduled by %q, want %q (instance/reportingComponent/source.component)", name, got, want)
 		}
 	}
 	if len(by) != 20 {
