@@ -70,6 +70,39 @@ func update(ctx context.Context, cs *client.Clientset, t target, change func(obj
 	return changed, err
 }
 
+// updateTargets resolves refs (with -l / --all) and updates each object
+// with change (see update). report, given whether it changed, says what to
+// print for it as "<kind>/<name> <report>" ("" prints nothing). A target that fails is
+// reported on ErrOut and the rest go on, as kubectl does; the command then
+// fails with errReported.
+func updateTargets(ctx context.Context, f *Factory, refs []resourceRef, selector string, all bool,
+	change func(t target, obj scheme.Object) (bool, error), report func(changed bool) string) error {
+	targets, err := targetsOf(ctx, f, refs, selector, all)
+	if err != nil {
+		return err
+	}
+	cs, err := f.Client()
+	if err != nil {
+		return err
+	}
+	failed := false
+	for _, t := range targets {
+		changed, err := update(ctx, cs, t, func(obj scheme.Object) (bool, error) { return change(t, obj) })
+		if err != nil {
+			fmt.Fprintln(f.ErrOut, FormatError(err))
+			failed = true
+			continue
+		}
+		if r := report(changed); r != "" {
+			fmt.Fprintf(f.Out, "%s/%s %s\n", t.res.GroupKind(), t.name, r)
+		}
+	}
+	if failed {
+		return errReported
+	}
+	return nil
+}
+
 // --- scale
 
 func newScaleCommand(f *Factory) *cobra.Command {
@@ -90,42 +123,23 @@ func newScaleCommand(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := c.Context()
-			targets, err := targetsOf(ctx, f, refs, selector, all)
-			if err != nil {
-				return err
-			}
-			cs, _ := f.Client()
-			failed := false
-			for _, t := range targets {
-				_, err := update(ctx, cs, t, func(obj scheme.Object) (bool, error) {
-					spec, fd, err := replicasField(obj)
-					if err != nil {
-						return false, err
-					}
-					if currentReplicas >= 0 {
-						cur := int64(1)
-						if spec.Has(fd) {
-							cur = spec.Get(fd).Int()
-						}
-						if cur != int64(currentReplicas) {
-							return false, fmt.Errorf("Expected replicas to be %d, was %d", currentReplicas, cur)
-						}
-					}
-					spec.Set(fd, protoreflect.ValueOfInt32(int32(replicas)))
-					return true, nil
-				})
+			return updateTargets(c.Context(), f, refs, selector, all, func(_ target, obj scheme.Object) (bool, error) {
+				spec, fd, err := replicasField(obj)
 				if err != nil {
-					fmt.Fprintln(f.ErrOut, FormatError(err))
-					failed = true
-					continue
+					return false, err
 				}
-				fmt.Fprintf(f.Out, "%s/%s scaled\n", t.res.GroupKind(), t.name)
-			}
-			if failed {
-				return errReported
-			}
-			return nil
+				if currentReplicas >= 0 {
+					cur := int64(1)
+					if spec.Has(fd) {
+						cur = spec.Get(fd).Int()
+					}
+					if cur != int64(currentReplicas) {
+						return false, fmt.Errorf("Expected replicas to be %d, was %d", currentReplicas, cur)
+					}
+				}
+				spec.Set(fd, protoreflect.ValueOfInt32(int32(replicas)))
+				return true, nil
+			}, func(bool) string { return "scaled" })
 		},
 	}
 	c.Flags().IntVar(&replicas, "replicas", 0, "The new desired number of replicas. Required.")
@@ -229,42 +243,25 @@ func newMetaCommand(f *Factory, what string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := c.Context()
-			targets, err := targetsOf(ctx, f, refs, selector, all)
-			if err != nil {
-				return err
-			}
-			cs, _ := f.Client()
-			failed := false
-			for _, t := range targets {
-				changed, err := update(ctx, cs, t, func(obj scheme.Object) (bool, error) {
-					md := scheme.Meta(obj)
-					if resourceVersion != "" && md.ResourceVersion != resourceVersion {
-						return false, fmt.Errorf("the object has been modified; please apply your changes to the latest version and try again")
-					}
-					m := &md.Labels
-					if what == "annotate" {
-						m = &md.Annotations
-					}
-					return applyMetaChanges(m, ch, overwrite)
-				})
-				if err != nil {
-					fmt.Fprintln(f.ErrOut, FormatError(err))
-					failed = true
-					continue
+			return updateTargets(c.Context(), f, refs, selector, all, func(_ target, obj scheme.Object) (bool, error) {
+				md := scheme.Meta(obj)
+				if resourceVersion != "" && md.ResourceVersion != resourceVersion {
+					return false, fmt.Errorf("the object has been modified; please apply your changes to the latest version and try again")
 				}
-				result := verb
-				if !changed {
-					result = "not " + verb
-				} else if len(ch.set) == 0 {
-					result = "un" + verb
+				m := &md.Labels
+				if what == "annotate" {
+					m = &md.Annotations
 				}
-				fmt.Fprintf(f.Out, "%s/%s %s\n", t.res.GroupKind(), t.name, result)
-			}
-			if failed {
-				return errReported
-			}
-			return nil
+				return applyMetaChanges(m, ch, overwrite)
+			}, func(changed bool) string {
+				switch {
+				case !changed:
+					return "not " + verb
+				case len(ch.set) == 0:
+					return "un" + verb
+				}
+				return verb
+			})
 		},
 	}
 	c.Flags().BoolVar(&overwrite, "overwrite", false, "If true, allow "+strings.TrimSuffix(verb, "ed")+"s to be overwritten, otherwise reject updates that overwrite existing ones.")

@@ -70,50 +70,34 @@ func newSetImageCommand(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := c.Context()
-			targets, err := targetsOf(ctx, f, refs, selector, all)
-			if err != nil {
-				return err
-			}
-			cs, _ := f.Client()
-			failed := false
-			for _, t := range targets {
-				changed, err := update(ctx, cs, t, func(obj scheme.Object) (bool, error) {
-					spec := podSpecOf(obj)
-					if spec == nil {
-						return false, fmt.Errorf("%s/%s has no pod template", t.res.GroupKind(), t.name)
-					}
-					changed := false
-					for _, p := range pairs {
-						found := false
-						for _, ct := range append(append([]*corev1.Container{}, spec.GetInitContainers()...), spec.GetContainers()...) {
-							if p[0] == "*" || ct.GetName() == p[0] {
-								found = true
-								if ct.Image != p[1] {
-									ct.Image = p[1]
-									changed = true
-								}
+			return updateTargets(c.Context(), f, refs, selector, all, func(t target, obj scheme.Object) (bool, error) {
+				spec := podSpecOf(obj)
+				if spec == nil {
+					return false, fmt.Errorf("%s/%s has no pod template", t.res.GroupKind(), t.name)
+				}
+				changed := false
+				for _, p := range pairs {
+					found := false
+					for _, ct := range append(append([]*corev1.Container{}, spec.GetInitContainers()...), spec.GetContainers()...) {
+						if p[0] == "*" || ct.GetName() == p[0] {
+							found = true
+							if ct.Image != p[1] {
+								ct.Image = p[1]
+								changed = true
 							}
 						}
-						if !found {
-							return false, fmt.Errorf("unable to find container named %q", p[0])
-						}
 					}
-					return changed, nil
-				})
-				if err != nil {
-					fmt.Fprintln(f.ErrOut, FormatError(err))
-					failed = true
-					continue
+					if !found {
+						return false, fmt.Errorf("unable to find container named %q", p[0])
+					}
 				}
+				return changed, nil
+			}, func(changed bool) string {
 				if changed {
-					fmt.Fprintf(f.Out, "%s/%s image updated\n", t.res.GroupKind(), t.name)
+					return "image updated"
 				}
-			}
-			if failed {
-				return errReported
-			}
-			return nil
+				return ""
+			})
 		},
 	}
 	c.Flags().StringVarP(&selector, "selector", "l", "", "Selector (label query) to filter on.")
@@ -152,61 +136,51 @@ func newSetEnvCommand(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := c.Context()
-			targets, err := targetsOf(ctx, f, refs, selector, all)
-			if err != nil {
-				return err
-			}
-			cs, _ := f.Client()
-			for _, t := range targets {
-				changed, err := update(ctx, cs, t, func(obj scheme.Object) (bool, error) {
-					spec := podSpecOf(obj)
-					if spec == nil {
-						return false, fmt.Errorf("%s/%s has no pod template", t.res.GroupKind(), t.name)
+			return updateTargets(c.Context(), f, refs, selector, all, func(t target, obj scheme.Object) (bool, error) {
+				spec := podSpecOf(obj)
+				if spec == nil {
+					return false, fmt.Errorf("%s/%s has no pod template", t.res.GroupKind(), t.name)
+				}
+				changed := false
+				for _, ct := range spec.GetContainers() {
+					if containerName != "*" && containerName != "" && ct.GetName() != containerName {
+						continue
 					}
-					changed := false
-					for _, ct := range spec.GetContainers() {
-						if containerName != "*" && containerName != "" && ct.GetName() != containerName {
-							continue
-						}
-						for _, s := range sets {
-							found := false
-							for _, e := range ct.Env {
-								if e.GetName() == s[0] {
-									found = true
-									if e.Value != s[1] || e.ValueFrom != nil {
-										e.Value, e.ValueFrom = s[1], nil
-										changed = true
-									}
-								}
-							}
-							if !found {
-								ct.Env = append(ct.Env, &corev1.EnvVar{Name: s[0], Value: s[1]})
-								changed = true
-							}
-						}
-						for _, r := range removes {
-							kept := ct.Env[:0]
-							for _, e := range ct.Env {
-								if e.GetName() == r {
+					for _, s := range sets {
+						found := false
+						for _, e := range ct.Env {
+							if e.GetName() == s[0] {
+								found = true
+								if e.Value != s[1] || e.ValueFrom != nil {
+									e.Value, e.ValueFrom = s[1], nil
 									changed = true
-									continue
 								}
-								kept = append(kept, e)
 							}
-							ct.Env = kept
+						}
+						if !found {
+							ct.Env = append(ct.Env, &corev1.EnvVar{Name: s[0], Value: s[1]})
+							changed = true
 						}
 					}
-					return changed, nil
-				})
-				if err != nil {
-					return err
+					for _, r := range removes {
+						kept := ct.Env[:0]
+						for _, e := range ct.Env {
+							if e.GetName() == r {
+								changed = true
+								continue
+							}
+							kept = append(kept, e)
+						}
+						ct.Env = kept
+					}
 				}
+				return changed, nil
+			}, func(changed bool) string {
 				if changed {
-					fmt.Fprintf(f.Out, "%s/%s env updated\n", t.res.GroupKind(), t.name)
+					return "env updated"
 				}
-			}
-			return nil
+				return ""
+			})
 		},
 	}
 	c.Flags().StringVarP(&selector, "selector", "l", "", "Selector (label query) to filter on.")

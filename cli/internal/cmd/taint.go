@@ -82,32 +82,21 @@ func newTaintCommand(f *Factory) *cobra.Command {
 					return fmt.Errorf("invalid resource type %s, only node types are supported", r.res.Name)
 				}
 			}
-			ctx := c.Context()
-			targets, err := targetsOf(ctx, f, refs, selector, all)
-			if err != nil {
-				return err
-			}
-			cs, _ := f.Client()
-			for _, t := range targets {
-				var verb string
-				_, err := update(ctx, cs, t, func(obj scheme.Object) (bool, error) {
-					n := obj.(*corev1.Node)
-					if n.Spec == nil {
-						n.Spec = &corev1.NodeSpec{}
-					}
-					taints, v, err := reorganizeTaints(n.GetMetadata().GetName(), n.Spec.Taints, overwrite, adds, removes)
-					if err != nil {
-						return false, err
-					}
-					n.Spec.Taints, verb = taints, v
-					return true, nil
-				})
-				if err != nil {
-					return err
+			// verb is what the last change did: "tainted", "untainted" or
+			// "modified".
+			var verb string
+			return updateTargets(c.Context(), f, refs, selector, all, func(_ target, obj scheme.Object) (bool, error) {
+				n := obj.(*corev1.Node)
+				if n.Spec == nil {
+					n.Spec = &corev1.NodeSpec{}
 				}
-				fmt.Fprintf(f.Out, "node/%s %s\n", t.name, verb)
-			}
-			return nil
+				taints, v, err := reorganizeTaints(n.GetMetadata().GetName(), n.Spec.Taints, overwrite, adds, removes)
+				if err != nil {
+					return false, err
+				}
+				n.Spec.Taints, verb = taints, v
+				return true, nil
+			}, func(bool) string { return verb })
 		},
 	}
 	c.Flags().BoolVar(&overwrite, "overwrite", false, "If true, allow taints to be overwritten, otherwise reject taint updates that overwrite existing taints.")

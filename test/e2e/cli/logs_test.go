@@ -108,6 +108,19 @@ spec:
 	}
 	c.ok("uncordon", "fake-node")
 
+	// taint through the shared update loop: its verb, then a refused
+	// overwrite reported with exit 1, then the removal.
+	if got := c.ok("taint", "nodes", "fake-node", "dedicated=e2e:NoSchedule").stdout; got != "node/fake-node tainted\n" {
+		t.Errorf("taint: %q", got)
+	}
+	r = c.gantry("", "taint", "nodes", "fake-node", "dedicated=other:NoSchedule")
+	if r.code != 1 || !strings.Contains(r.stderr, "already has dedicated taint(s) with same effect(s) and --overwrite is false") {
+		t.Errorf("taint without --overwrite: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if got := c.ok("taint", "nodes", "fake-node", "dedicated:NoSchedule-").stdout; got != "node/fake-node untainted\n" {
+		t.Errorf("untaint: %q", got)
+	}
+
 	r = c.gantry("", "logs", "nope")
 	if r.code != 1 || r.stderr != "Error from server (NotFound): pods \"nope\" not found\n" {
 		t.Errorf("logs of a missing pod: %d %q", r.code, r.stderr)
