@@ -40,6 +40,25 @@ func loadConfigFile(f *Factory) (string, *config.File, error) {
 	return p, file, nil
 }
 
+// editConfigFile loads the client config file, lets edit change it (given
+// its path), writes it back and prints the line edit returns. Nothing is
+// written when edit fails.
+func editConfigFile(f *Factory, edit func(path string, file *config.File) (string, error)) error {
+	p, file, err := loadConfigFile(f)
+	if err != nil {
+		return err
+	}
+	msg, err := edit(p, file)
+	if err != nil {
+		return err
+	}
+	if err := config.Write(p, file); err != nil {
+		return err
+	}
+	fmt.Fprintln(f.Out, msg)
+	return nil
+}
+
 func newConfigViewCommand(f *Factory) *cobra.Command {
 	var raw, minify bool
 	var output string
@@ -198,80 +217,66 @@ func newConfigUseContextCommand(f *Factory) *cobra.Command {
 		Short:   "Set the current-context in a client config file",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			p, file, err := loadConfigFile(f)
-			if err != nil {
-				return err
-			}
-			if _, ok := file.Context(args[0]); !ok {
-				return fmt.Errorf("no context exists with the name: %q", args[0])
-			}
-			file.CurrentContext = args[0]
-			if err := config.Write(p, file); err != nil {
-				return err
-			}
-			fmt.Fprintf(f.Out, "Switched to context %q.\n", args[0])
-			return nil
+			return editConfigFile(f, func(_ string, file *config.File) (string, error) {
+				if _, ok := file.Context(args[0]); !ok {
+					return "", fmt.Errorf("no context exists with the name: %q", args[0])
+				}
+				file.CurrentContext = args[0]
+				return fmt.Sprintf("Switched to context %q.", args[0]), nil
+			})
 		},
 	}
 }
 
 func newConfigSetContextCommand(f *Factory) *cobra.Command {
 	var current bool
-	var cluster, user, namespace string
+	var cluster, user string
 	c := &cobra.Command{
 		Use:   "set-context [NAME | --current] [--cluster=cluster_nickname] [--user=user_nickname] [--namespace=namespace]",
 		Short: "Set a context entry in a client config file",
 		Long:  "Set a context entry in a client config file. Specifying a name that already exists will merge new fields on top of existing values for those fields.",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			p, file, err := loadConfigFile(f)
-			if err != nil {
-				return err
-			}
-			var name string
-			switch {
-			case current && len(args) > 0:
-				return errors.New("you cannot specify both a context name and --current")
-			case current:
-				name = file.CurrentContext
-				if name == "" {
-					return errors.New("no current context is set")
+			return editConfigFile(f, func(_ string, file *config.File) (string, error) {
+				var name string
+				switch {
+				case current && len(args) > 0:
+					return "", errors.New("you cannot specify both a context name and --current")
+				case current:
+					name = file.CurrentContext
+					if name == "" {
+						return "", errors.New("no current context is set")
+					}
+				case len(args) == 1:
+					name = args[0]
+				default:
+					return "", errors.New("you must specify a non-empty context name or --current")
 				}
-			case len(args) == 1:
-				name = args[0]
-			default:
-				return errors.New("you must specify a non-empty context name or --current")
-			}
-			ctx, exists := file.Context(name)
-			if !exists {
-				file.Contexts = append(file.Contexts, config.NamedContext{Name: name})
-				ctx = &file.Contexts[len(file.Contexts)-1].Context
-			}
-			// The global -n/--namespace flag and this command's
-			// --namespace are the same flag.
-			if c.Flags().Changed("cluster") {
-				ctx.Cluster = cluster
-			}
-			if c.Flags().Changed("user") {
-				ctx.User = user
-			}
-			if c.Flags().Changed("namespace") {
-				ctx.Namespace = f.Namespace
-			}
-			if err := config.Write(p, file); err != nil {
-				return err
-			}
-			if exists {
-				fmt.Fprintf(f.Out, "Context %q modified.\n", name)
-			} else {
-				fmt.Fprintf(f.Out, "Context %q created.\n", name)
-			}
-			return nil
+				ctx, exists := file.Context(name)
+				if !exists {
+					file.Contexts = append(file.Contexts, config.NamedContext{Name: name})
+					ctx = &file.Contexts[len(file.Contexts)-1].Context
+				}
+				// The global -n/--namespace flag and this command's
+				// --namespace are the same flag.
+				if c.Flags().Changed("cluster") {
+					ctx.Cluster = cluster
+				}
+				if c.Flags().Changed("user") {
+					ctx.User = user
+				}
+				if c.Flags().Changed("namespace") {
+					ctx.Namespace = f.Namespace
+				}
+				if exists {
+					return fmt.Sprintf("Context %q modified.", name), nil
+				}
+				return fmt.Sprintf("Context %q created.", name), nil
+			})
 		},
 	}
 	c.Flags().BoolVar(&current, "current", false, "Modify the current context.")
 	c.Flags().StringVar(&cluster, "cluster", "", "cluster for the context entry in the client config")
 	c.Flags().StringVar(&user, "user", "", "user for the context entry in the client config")
-	_ = namespace
 	return c
 }
