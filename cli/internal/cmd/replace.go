@@ -22,85 +22,47 @@ func newReplaceCommand(f *Factory) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			ctx := c.Context()
-			srcs, err := o.readSources(f.In)
-			if err != nil {
-				return err
-			}
-			cs, err := f.Client()
-			if err != nil {
-				return err
-			}
-			ns, explicit, err := f.DefaultNamespace()
-			if err != nil {
-				return err
-			}
-			failed := false
-			for _, src := range srcs {
-				ms, err := decodeSource(src)
+			return o.eachManifest(ctx, f, output, dryRunNone, func(cs *client.Clientset, m *manifest) (scheme.Object, string, error) {
+				md := m.obj.GetMetadata()
+				tc := cs.Resource(m.res, md.GetNamespace())
+				if force {
+					obj, _, err := tc.DeleteObject(ctx, md.GetName(), client.DeleteOptions{})
+					if err != nil && !client.IsNotFound(err) {
+						return nil, "", err
+					}
+					if err == nil {
+						fmt.Fprintf(f.Out, "%s %q deleted\n", m.res.GroupKind(), md.GetName())
+						uid := ""
+						if obj != nil {
+							uid = obj.GetMetadata().GetUid()
+						}
+						if err := waitGone(ctx, cs, target{res: m.res, namespace: md.GetNamespace(), name: md.GetName()}, uid); err != nil {
+							return nil, "", err
+						}
+					}
+					fresh := cloneObject(m.obj)
+					meta := scheme.Meta(fresh)
+					meta.ResourceVersion, meta.Uid = "", ""
+					out, err := tc.Create(ctx, fresh)
+					if err != nil {
+						return nil, "", errWhen("creating", m.source, err)
+					}
+					return out, "replaced", nil
+				}
+				obj := cloneObject(m.obj)
+				if obj.GetMetadata().GetResourceVersion() == "" {
+					live, err := tc.Get(ctx, md.GetName())
+					if err != nil {
+						return nil, "", errWhen("replacing", m.source, err)
+					}
+					scheme.Meta(obj).ResourceVersion = live.GetMetadata().GetResourceVersion()
+				}
+				out, err := tc.Update(ctx, obj)
 				if err != nil {
-					return err
+					return nil, "", errWhen("replacing", m.source, err)
 				}
-				for i := range ms {
-					m := &ms[i]
-					if err := setNamespace(m, ns, explicit); err != nil {
-						return err
-					}
-					md := m.obj.GetMetadata()
-					tc := cs.Resource(m.res, md.GetNamespace())
-					var out scheme.Object
-					if force {
-						obj, _, err := tc.DeleteObject(ctx, md.GetName(), client.DeleteOptions{})
-						if err != nil && !client.IsNotFound(err) {
-							fmt.Fprintln(f.ErrOut, FormatError(err))
-							failed = true
-							continue
-						}
-						if err == nil {
-							fmt.Fprintf(f.Out, "%s %q deleted\n", m.res.GroupKind(), md.GetName())
-							uid := ""
-							if obj != nil {
-								uid = obj.GetMetadata().GetUid()
-							}
-							if err := waitGone(ctx, cs, target{res: m.res, namespace: md.GetNamespace(), name: md.GetName()}, uid); err != nil {
-								return err
-							}
-						}
-						fresh := cloneObject(m.obj)
-						meta := scheme.Meta(fresh)
-						meta.ResourceVersion, meta.Uid = "", ""
-						out, err = tc.Create(ctx, fresh)
-						if err != nil {
-							fmt.Fprintln(f.ErrOut, FormatError(errWhen("creating", m.source, err)))
-							failed = true
-							continue
-						}
-					} else {
-						obj := cloneObject(m.obj)
-						if obj.GetMetadata().GetResourceVersion() == "" {
-							live, err := tc.Get(ctx, md.GetName())
-							if err != nil {
-								fmt.Fprintln(f.ErrOut, FormatError(errWhen("replacing", m.source, err)))
-								failed = true
-								continue
-							}
-							scheme.Meta(obj).ResourceVersion = live.GetMetadata().GetResourceVersion()
-						}
-						out, err = tc.Update(ctx, obj)
-						if err != nil {
-							fmt.Fprintln(f.ErrOut, FormatError(errWhen("replacing", m.source, err)))
-							failed = true
-							continue
-						}
-					}
-					if err := printResult(f, output, m.res, out, "replaced"); err != nil {
-						return err
-					}
-				}
-			}
-			if failed {
-				return errReported
-			}
-			return nil
+				return out, "replaced", nil
+			})
 		},
 	}
 	o.addFlags(c, "replace")

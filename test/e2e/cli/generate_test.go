@@ -126,6 +126,15 @@ func TestGeneratorsDiffEdit(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "Error from server (Conflict)") {
 		t.Errorf("replace with a stale resourceVersion: %d %q", r.code, r.stderr)
 	}
+	before, _ := c.cs.Services("default").Get(ctx, "web")
+	r = c.gantry(svcYAML, "replace", "--force", "-f", "-")
+	if r.code != 0 || r.stdout != "service \"web\" deleted\nservice/web replaced\n" {
+		t.Errorf("replace --force: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if after, _ := c.cs.Services("default").Get(ctx, "web"); after.GetMetadata().GetUid() == before.GetMetadata().GetUid() ||
+		after.GetSpec().GetSessionAffinity() != "None" {
+		t.Errorf("after replace --force: uid %s (was %s), sessionAffinity %q", after.GetMetadata().GetUid(), before.GetMetadata().GetUid(), after.GetSpec().GetSessionAffinity())
+	}
 
 	// A strategic merge patch merges containers by name.
 	c.ok("patch", "deployment", "web", "-p", `{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.27"}]}}}}`)
