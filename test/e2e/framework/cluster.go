@@ -262,15 +262,18 @@ func (c *Cluster) RemoveNode(n *Node) {
 	RemoveContainers(c.T, "name=^/"+n.Name+"$")
 }
 
-// RemoveContainers removes every container docker ps --filter finds.
+// RemoveContainers removes every container docker ps --filter finds, one
+// at a time: concurrent removals on one network can leave Docker 20.10
+// counting endpoints that are gone, and then the network cannot be removed
+// (moby#42119).
 func RemoveContainers(t testing.TB, filter string) {
 	out, err := exec.Command("docker", "ps", "-aq", "--filter", filter).Output()
 	if err != nil {
 		t.Errorf("docker ps: %v", err)
 		return
 	}
-	if ids := strings.Fields(string(out)); len(ids) > 0 {
-		if out, err := exec.Command("docker", append([]string{"rm", "-f"}, ids...)...).CombinedOutput(); err != nil {
+	for _, id := range strings.Fields(string(out)) {
+		if out, err := exec.Command("docker", "rm", "-f", id).CombinedOutput(); err != nil && !strings.Contains(string(out), "No such container") {
 			t.Errorf("docker rm: %v: %s", err, out)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gantryhq/gantry/client"
+	e2e "github.com/gantryhq/gantry/test/e2e/framework"
 )
 
 // BenchmarkKubelet measures pod startup latency through the kubelet on
@@ -177,7 +178,7 @@ func BenchmarkKubelet(b *testing.B) {
 		dockerLat = append(dockerLat, time.Since(t0))
 		time.Sleep(200 * time.Millisecond)
 	}
-	removeContainers(b, "label=io.gantry.bench="+e.node)
+	e2e.RemoveContainers(b, "label=io.gantry.bench="+e.node)
 	// Ten bare docker runs at once, as a burst of pods asks of the engine.
 	var burstDocker []time.Duration
 	for i := 0; i < 3; i++ {
@@ -198,7 +199,7 @@ func BenchmarkKubelet(b *testing.B) {
 			}()
 		}
 		wg.Wait()
-		removeContainers(b, "label=io.gantry.bench="+e.node)
+		e2e.RemoveContainers(b, "label=io.gantry.bench="+e.node)
 	}
 	b.StopTimer()
 

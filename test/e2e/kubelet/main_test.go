@@ -25,6 +25,7 @@ import (
 	"github.com/gantryhq/gantry/client"
 	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
 	metav1 "github.com/gantryhq/gantry/proto/gantry/meta/v1"
+	e2e "github.com/gantryhq/gantry/test/e2e/framework"
 	"github.com/gantryhq/gantry/test/integration/framework"
 )
 
@@ -184,8 +185,8 @@ func (e *env) cleanup() {
 			e.t.Logf("kubelet log (last lines):\n%s", strings.Join(lines, "\n"))
 		}
 	}
-	removeContainers(e.t, "label=io.gantry.node="+e.node)
-	removeContainers(e.t, "label=io.gantry.bench="+e.node)
+	e2e.RemoveContainers(e.t, "label=io.gantry.node="+e.node)
+	e2e.RemoveContainers(e.t, "label=io.gantry.bench="+e.node)
 	// The engine may take a moment to release the endpoints of containers
 	// just removed.
 	for try := 0; ; try++ {
@@ -198,25 +199,6 @@ func (e *env) cleanup() {
 			break
 		}
 		time.Sleep(500 * time.Millisecond)
-	}
-}
-
-func removeContainers(t testing.TB, filter string) {
-	out, err := exec.Command("docker", "ps", "-aq", "--filter", filter).Output()
-	if err != nil {
-		t.Errorf("docker ps: %v", err)
-		return
-	}
-	ids := strings.Fields(string(out))
-	if len(ids) == 0 {
-		return
-	}
-	// One at a time: concurrent removals on one network can leave Docker
-	// 20.10 counting endpoints that are gone (moby#42119).
-	for _, id := range ids {
-		if out, err := exec.Command("docker", "rm", "-f", id).CombinedOutput(); err != nil && !strings.Contains(string(out), "No such container") {
-			t.Errorf("docker rm: %v: %s", err, out)
-		}
 	}
 }
 
@@ -239,17 +221,7 @@ func (e *env) waitNodeReady() {
 // waitFor polls cond until it holds or timeout passes.
 func (e *env) waitFor(what string, timeout time.Duration, cond func() (bool, string)) {
 	e.t.Helper()
-	deadline := time.Now().Add(timeout)
-	last := ""
-	for time.Now().Before(deadline) {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		last = state
-		time.Sleep(100 * time.Millisecond)
-	}
-	e.t.Fatalf("timed out after %s waiting for %s; last: %s", timeout, what, last)
+	e2e.WaitFor(e.t, what, timeout, cond)
 }
 
 // pod makes a pod of one container on the env's node.
