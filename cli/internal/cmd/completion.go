@@ -57,11 +57,7 @@ func completeResources(f *Factory) func(*cobra.Command, []string, string) ([]str
 		if err != nil || strings.Contains(args[0], "/") {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		cs, err := f.Client()
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		ns, _, err := f.DefaultNamespace()
+		cs, ns, _, err := f.ClientIn()
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}

@@ -96,11 +96,7 @@ func runDelete(c *cobra.Command, f *Factory, o *deleteOptions, args []string) er
 	default:
 		return fmt.Errorf("invalid cascade value (%v). Must be \"background\", \"foreground\", or \"orphan\"", o.cascade)
 	}
-	cs, err := f.Client()
-	if err != nil {
-		return err
-	}
-	ns, explicit, err := f.DefaultNamespace()
+	cs, ns, explicit, err := f.ClientIn()
 	if err != nil {
 		return err
 	}

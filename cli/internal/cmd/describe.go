@@ -53,11 +53,7 @@ func newDescribeCommand(f *Factory) *cobra.Command {
 }
 
 func runDescribe(ctx context.Context, f *Factory, refs []resourceRef, selector string, allNamespaces, showEvents bool) error {
-	cs, err := f.Client()
-	if err != nil {
-		return err
-	}
-	ns, _, err := f.DefaultNamespace()
+	cs, ns, _, err := f.ClientIn()
 	if err != nil {
 		return err
 	}

@@ -32,11 +32,7 @@ func newDiffCommand(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cs, err := f.Client()
-			if err != nil {
-				return err
-			}
-			ns, explicit, err := f.DefaultNamespace()
+			cs, ns, explicit, err := f.ClientIn()
 			if err != nil {
 				return err
 			}

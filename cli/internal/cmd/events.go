@@ -28,11 +28,7 @@ func newEventsCommand(f *Factory) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			ctx := c.Context()
-			cs, err := f.Client()
-			if err != nil {
-				return err
-			}
-			ns, _, err := f.DefaultNamespace()
+			cs, ns, _, err := f.ClientIn()
 			if err != nil {
 				return err
 			}

@@ -42,11 +42,7 @@ func newExecCommand(f *Factory) *cobra.Command {
 				return usage(c, "you must specify at least one command for the container")
 			}
 			ctx := c.Context()
-			cs, err := f.Client()
-			if err != nil {
-				return err
-			}
-			ns, _, err := f.DefaultNamespace()
+			cs, ns, _, err := f.ClientIn()
 			if err != nil {
 				return err
 			}

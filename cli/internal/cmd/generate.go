@@ -170,11 +170,7 @@ func newCreateJobCommand(f *Factory) *cobra.Command {
 				if !ok || (typ != "cronjob" && typ != "cj" && typ != "cronjobs") {
 					return fmt.Errorf("from must be an existing cronjob: cronjob/NAME")
 				}
-				cs, err := f.Client()
-				if err != nil {
-					return err
-				}
-				ns, _, err := f.DefaultNamespace()
+				cs, ns, _, err := f.ClientIn()
 				if err != nil {
 					return err
 				}
@@ -390,11 +386,7 @@ func newExposeCommand(f *Factory) *cobra.Command {
 			if len(refs) != 1 || len(refs[0].names) != 1 {
 				return usage(c, "you must provide one resource by type and name")
 			}
-			cs, err := f.Client()
-			if err != nil {
-				return err
-			}
-			ns, _, err := f.DefaultNamespace()
+			cs, ns, _, err := f.ClientIn()
 			if err != nil {
 				return err
 			}

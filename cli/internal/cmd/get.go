@@ -80,11 +80,7 @@ func runGet(ctx context.Context, f *Factory, o *getOptions, refs []resourceRef) 
 	if o.watch && len(refs) != 1 {
 		return errors.New("you may only specify a single resource type")
 	}
-	cs, err := f.Client()
-	if err != nil {
-		return err
-	}
-	ns, _, err := f.DefaultNamespace()
+	cs, ns, _, err := f.ClientIn()
 	if err != nil {
 		return err
 	}

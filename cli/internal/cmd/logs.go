@@ -140,11 +140,7 @@ func newLogsCommand(f *Factory) *cobra.Command {
 				}
 			}
 			ctx := c.Context()
-			cs, err := f.Client()
-			if err != nil {
-				return err
-			}
-			ns, _, err := f.DefaultNamespace()
+			cs, ns, _, err := f.ClientIn()
 			if err != nil {
 				return err
 			}
@@ -234,11 +230,7 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 // at once with -f.
 func logsOfSelected(c *cobra.Command, f *Factory, selector, container string, allContainers, prefix bool, base podexec.LogOptions, tail int64, since time.Duration) error {
 	ctx := c.Context()
-	cs, err := f.Client()
-	if err != nil {
-		return err
-	}
-	ns, _, err := f.DefaultNamespace()
+	cs, ns, _, err := f.ClientIn()
 	if err != nil {
 		return err
 	}

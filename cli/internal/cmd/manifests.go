@@ -191,11 +191,7 @@ func (o *fileOptions) eachManifest(ctx context.Context, f *Factory, output strin
 	if err != nil {
 		return err
 	}
-	cs, err := f.Client()
-	if err != nil {
-		return err
-	}
-	ns, explicit, err := f.DefaultNamespace()
+	cs, ns, explicit, err := f.ClientIn()
 	if err != nil {
 		return err
 	}

@@ -17,11 +17,7 @@ import (
 
 // targetsOf resolves resource arguments (with -l / --all) to objects.
 func targetsOf(ctx context.Context, f *Factory, refs []resourceRef, selector string, all bool) ([]target, error) {
-	cs, err := f.Client()
-	if err != nil {
-		return nil, err
-	}
-	ns, _, err := f.DefaultNamespace()
+	cs, ns, _, err := f.ClientIn()
 	if err != nil {
 		return nil, err
 	}

@@ -189,6 +189,18 @@ func (f *Factory) Client() (*client.Clientset, error) {
 	return cs, nil
 }
 
+// ClientIn is the client and the namespace to work in, as Client and
+// DefaultNamespace give them.
+func (f *Factory) ClientIn() (cs *client.Clientset, ns string, explicit bool, err error) {
+	if cs, err = f.Client(); err != nil {
+		return nil, "", false, err
+	}
+	if ns, explicit, err = f.DefaultNamespace(); err != nil {
+		return nil, "", false, err
+	}
+	return cs, ns, explicit, nil
+}
+
 // DefaultNamespace is -n, else the context's namespace, else "default";
 // explicit says whether -n was given.
 func (f *Factory) DefaultNamespace() (ns string, explicit bool, err error) {
