@@ -89,18 +89,6 @@ func (p *prober) result(uid, containerID string, c *corev1.Container, k probeKin
 	return r
 }
 
-// seedReadiness sets the readiness result of a container before its first
-// probe (a restarted kubelet takes what the pod status last said, so that
-// ready pods do not flap to not ready).
-func (p *prober) seedReadiness(uid, containerID string, ready bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	key := probeKey{uid, containerID, readiness}
-	if _, ok := p.results[key]; !ok {
-		p.results[key] = ready
-	}
-}
-
 // sync starts the probe workers of the pod's running containers and stops
 // those of containers that no longer run.
 func (p *prober) sync(pod *corev1.Pod, st *runtime.PodStatus) {
