@@ -16,6 +16,7 @@ import (
 	"github.com/gantryhq/gantry/client"
 	"github.com/gantryhq/gantry/client/informer"
 	"github.com/gantryhq/gantry/client/record"
+	"github.com/gantryhq/gantry/client/workqueue"
 	"github.com/gantryhq/gantry/controller-manager/internal/controller"
 	coordinationv1 "github.com/gantryhq/gantry/proto/gantry/coordination/v1"
 	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
@@ -51,6 +52,7 @@ type Controller struct {
 	cc      *controller.Context
 	opts    Options
 	log     *zap.Logger
+	queue   workqueue.Interface // nodes whose NoSchedule taints to check
 	nodeLs  informer.Lister[*corev1.Node]
 	leaseLs informer.Lister[*coordinationv1.Lease]
 	podLs   informer.Lister[*corev1.Pod]
@@ -81,22 +83,37 @@ func New(cc *controller.Context, opts Options) *Controller {
 		opts.EvictionRate = 0.1
 	}
 	nodeInf, leaseInf, podInf := cc.Informers.Nodes(), cc.Informers.Leases(), cc.Informers.Pods()
-	return &Controller{cc: cc, opts: opts, log: cc.Logger.Named(Name),
+	c := &Controller{cc: cc, opts: opts, log: cc.Logger.Named(Name), queue: workqueue.New(Name),
 		nodeLs: nodeInf.Lister(), leaseLs: leaseInf.Lister(), podLs: podInf.Lister(),
 		synced:  []func() bool{nodeInf.HasSynced, leaseInf.HasSynced, podInf.HasSynced},
 		limiter: rate.NewLimiter(rate.Limit(opts.EvictionRate), 1),
 		health:  map[string]*nodeHealth{}}
+	// The NoSchedule taints follow a node's conditions as they change, as
+	// Kubernetes' taint-by-condition pass does: a node that turns Ready is
+	// schedulable at once, not at the next monitor pass.
+	nodeInf.AddEventHandler(informer.Handler[*corev1.Node]{
+		OnAdd:    func(n *corev1.Node) { controller.Enqueue(c.queue, n) },
+		OnUpdate: func(_, n *corev1.Node) { controller.Enqueue(c.queue, n) },
+	})
+	return c
 }
 
 // Name implements controller.Controller.
 func (c *Controller) Name() string { return Name }
 
-// Run checks the nodes every monitor period until ctx ends. It has one
-// worker whatever workers says.
+// Run checks the nodes every monitor period, and the NoSchedule taints of
+// each node as it changes, until ctx ends. It has one worker of each kind
+// whatever workers says.
 func (c *Controller) Run(ctx context.Context, _ int) {
 	if !informer.WaitForCacheSync(ctx, c.synced...) {
 		return
 	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.cc.RunWorkers(ctx, Name, c.log, c.queue, 1, c.Sync)
+	}()
+	defer func() { <-done }()
 	t := time.NewTicker(c.opts.MonitorPeriod)
 	defer t.Stop()
 	for {
@@ -135,7 +152,7 @@ func (c *Controller) Monitor(ctx context.Context) error {
 	}
 	fullDisruption := len(nodes) > 0 && healthy == 0
 	for name, node := range current {
-		if err := c.syncTaints(ctx, node, ready[name], fullDisruption, now); err != nil {
+		if err := c.syncTaints(ctx, node, ready[name], fullDisruption, true, now); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -147,6 +164,24 @@ func (c *Controller) Monitor(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// Sync makes the NoSchedule taints of the node key names match its Ready
+// condition and spec.unschedulable. The NoExecute taints are left to the
+// monitor pass, which rate-limits them.
+func (c *Controller) Sync(ctx context.Context, key string) error {
+	n, err := c.nodeLs.Get("", key)
+	if client.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ready := ""
+	if rc := readyCondition(n); rc != nil {
+		ready = rc.GetStatus()
+	}
+	return c.syncTaints(ctx, n, ready, false, false, c.cc.Now())
 }
 
 // markPodsNotReady sets the Ready condition of the pods on unreachable
@@ -226,11 +261,13 @@ func (c *Controller) checkHealth(ctx context.Context, n *corev1.Node, now time.T
 	silent := now.Sub(h.probe) > c.opts.GracePeriod
 	c.mu.Unlock()
 
-	status := "Unknown"
+	// A node that has not posted a Ready condition yet has no status, and
+	// so no status taints, until its grace period runs out.
+	status := ""
 	if rc != nil {
 		status = rc.GetStatus()
 	}
-	if !silent || status == "Unknown" && rc != nil {
+	if !silent || status == "Unknown" {
 		return status, n, nil
 	}
 	// Silent for the grace period: every condition becomes Unknown.
@@ -262,11 +299,12 @@ func (c *Controller) checkHealth(ctx context.Context, n *corev1.Node, now time.T
 	return "Unknown", got, nil
 }
 
-// syncTaints makes a node's managed taints match its state: the NoExecute
-// taint of its Ready status (rate-limited, and none in a full
-// disruption), and the NoSchedule taints of its Ready status and of
-// spec.unschedulable (always, so that nothing new lands on a bad node).
-func (c *Controller) syncTaints(ctx context.Context, n *corev1.Node, ready string, fullDisruption bool, now time.Time) error {
+// syncTaints makes a node's managed taints match its state: the NoSchedule
+// taints of its Ready status and of spec.unschedulable (always, so that
+// nothing new lands on a bad node), and, when noExecute is set, the
+// NoExecute taint of its Ready status (rate-limited, and none in a full
+// disruption). ready is the Ready condition's status, "" for none.
+func (c *Controller) syncTaints(ctx context.Context, n *corev1.Node, ready string, fullDisruption, noExecute bool, now time.Time) error {
 	statusKey := ""
 	switch ready {
 	case "False":
@@ -290,7 +328,7 @@ func (c *Controller) syncTaints(ctx context.Context, n *corev1.Node, ready strin
 	for _, t := range n.GetSpec().GetTaints() {
 		k := t.GetKey() + ":" + t.GetEffect()
 		switch {
-		case !managed(t):
+		case !managed(t), t.GetEffect() == NoExecute && !noExecute:
 			keep = append(keep, t)
 		case want[k]:
 			keep = append(keep, t)
@@ -303,10 +341,10 @@ func (c *Controller) syncTaints(ctx context.Context, n *corev1.Node, ready strin
 		TaintNotReady + ":" + NoSchedule, TaintUnreachable + ":" + NoSchedule, TaintUnschedulable + ":" + NoSchedule,
 		TaintNotReady + ":" + NoExecute, TaintUnreachable + ":" + NoExecute,
 	} {
-		if !want[k] || have[k] {
+		key, effect, _ := strings.Cut(k, ":")
+		if !want[k] || have[k] || effect == NoExecute && !noExecute {
 			continue
 		}
-		key, effect, _ := strings.Cut(k, ":")
 		if effect == NoExecute && !c.limiter.Allow() {
 			continue // rate-limited: a later pass
 		}

@@ -112,16 +112,8 @@ func TestSilentNodeTaintedUnreachable(t *testing.T) {
 		t.Fatalf("healthy nodes written: %v", w)
 	}
 	// b keeps renewing, a goes silent.
-	h.Clock.Step(41 * time.Second)
-	renew(t, h, "b")
-	monitor(t, h, c)
-	monitor(t, h, c)
-	if got := readyOf(h, "a"); got != "Unknown" {
-		t.Errorf("a Ready = %s, want Unknown", got)
-	}
-	if diff := cmp.Diff([]string{"node.kubernetes.io/unreachable:NoSchedule", "node.kubernetes.io/unreachable:NoExecute"}, taintsOf(h, "a")); diff != "" {
-		t.Errorf("a taints (-want +got):\n%s", diff)
-	}
+	silenceAllBut(t, h, c, "b")
+	wantUnreachable(t, h, "a")
 	if got := readyOf(h, "b"); got != "True" || len(taintsOf(h, "b")) != 0 {
 		t.Errorf("b = %s %v, want True untainted", got, taintsOf(h, "b"))
 	}
@@ -228,10 +220,7 @@ func TestTaintingRateLimited(t *testing.T) {
 	c := nodelifecycle.New(h.Ctx, nodelifecycle.Options{MonitorPeriod: time.Second, GracePeriod: 40 * time.Second, EvictionRate: 0.001})
 	h.Start()
 	monitor(t, h, c)
-	h.Clock.Step(41 * time.Second)
-	renew(t, h, "c")
-	monitor(t, h, c)
-	monitor(t, h, c)
+	silenceAllBut(t, h, c, "c")
 	noExecute := 0
 	for _, n := range []string{"a", "b"} {
 		for _, tn := range taintsOf(h, n) {
@@ -245,5 +234,92 @@ func TestTaintingRateLimited(t *testing.T) {
 	}
 	if noExecute != 1 {
 		t.Errorf("%d silent nodes tainted NoExecute, want 1 (one token)", noExecute)
+	}
+}
+
+// TestNoScheduleTaintsFollowConditions: between monitor passes, a node's
+// NoSchedule taint follows its Ready condition as it changes; its
+// NoExecute taint waits for the monitor.
+func TestNoScheduleTaintsFollowConditions(t *testing.T) {
+	h := controllertest.New(t, node("a", "True"), lease("a"))
+	c := nodelifecycle.New(h.Ctx, nodelifecycle.Options{MonitorPeriod: time.Hour, GracePeriod: 40 * time.Second, EvictionRate: 1000})
+	h.Start()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); c.Run(ctx, 1) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	setReady := func(status string) {
+		t.Helper()
+		n := h.Server.Object("nodes", "", "a").(*corev1.Node)
+		n.Status.Conditions[0].Status = status
+		if _, err := h.Ctx.Client.Nodes().UpdateStatus(context.Background(), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	has := func(want ...string) func() bool {
+		return func() bool { return cmp.Equal(want, taintsOf(h, "a")) }
+	}
+	setReady("False")
+	h.WaitFor("not-ready:NoSchedule alone", has("node.kubernetes.io/not-ready:NoSchedule"))
+	setReady("True")
+	h.WaitFor("no taints", has())
+}
+
+// TestSyncLeavesNoExecute: the per-node pass drops a NoSchedule taint that
+// no longer applies and keeps the NoExecute one.
+func TestSyncLeavesNoExecute(t *testing.T) {
+	noSchedule := &corev1.Taint{Key: "node.kubernetes.io/unreachable", Effect: "NoSchedule"}
+	h := controllertest.New(t, node("a", "True", noSchedule, taint("node.kubernetes.io/unreachable", epoch)), lease("a"))
+	c := newController(h)
+	h.Start()
+	if err := c.Sync(context.Background(), "a"); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"node.kubernetes.io/unreachable:NoExecute"}, taintsOf(h, "a")); diff != "" {
+		t.Errorf("taints (-want +got):\n%s", diff)
+	}
+}
+
+// TestNodeWithoutStatus: a node that has not posted a Ready condition is
+// not tainted within its grace period; after it, it is marked Unknown
+// (never updated) and tainted unreachable.
+func TestNodeWithoutStatus(t *testing.T) {
+	n := node("a", "True")
+	n.Status = nil
+	h := controllertest.New(t, n, node("b", "True"), lease("b"))
+	c := newController(h)
+	h.Start()
+	monitor(t, h, c)
+	if err := c.Sync(context.Background(), "a"); err != nil {
+		t.Fatal(err)
+	}
+	if w := h.Writes(); len(w) != 0 {
+		t.Fatalf("writes within the grace period: %v", w)
+	}
+	silenceAllBut(t, h, c, "b")
+	wantUnreachable(t, h, "a")
+}
+
+// silenceAllBut lets the grace period pass with only node alive renewing
+// its lease, and runs two monitor passes (the first marks the silent
+// nodes Unknown, the second taints them).
+func silenceAllBut(t *testing.T, h *controllertest.Harness, c *nodelifecycle.Controller, alive string) {
+	t.Helper()
+	h.Clock.Step(41 * time.Second)
+	renew(t, h, alive)
+	monitor(t, h, c)
+	monitor(t, h, c)
+}
+
+// wantUnreachable checks that node name is Ready Unknown and tainted
+// unreachable, NoSchedule and NoExecute.
+func wantUnreachable(t *testing.T, h *controllertest.Harness, name string) {
+	t.Helper()
+	if got := readyOf(h, name); got != "Unknown" {
+		t.Errorf("%s Ready = %q, want Unknown", name, got)
+	}
+	if diff := cmp.Diff([]string{"node.kubernetes.io/unreachable:NoSchedule", "node.kubernetes.io/unreachable:NoExecute"}, taintsOf(h, name)); diff != "" {
+		t.Errorf("%s taints (-want +got):\n%s", name, diff)
 	}
 }

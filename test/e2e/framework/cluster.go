@@ -325,8 +325,8 @@ func WaitFor(t testing.TB, what string, timeout time.Duration, cond func() (bool
 	t.Fatalf("timed out after %s waiting for %s; last: %s", timeout, what, last)
 }
 
-// WaitNodeInitialized waits for the node to be Ready and initialized by
-// the cloud node controller.
+// WaitNodeInitialized waits for the node to be Ready, initialized by the
+// cloud node controller and free of the node lifecycle controller's taints.
 func (c *Cluster) WaitNodeInitialized(t testing.TB, n *Node) {
 	t.Helper()
 	WaitFor(t, "node "+n.Name+" Ready and initialized", 90*time.Second, func() (bool, string) {
@@ -335,8 +335,10 @@ func (c *Cluster) WaitNodeInitialized(t testing.TB, n *Node) {
 			return false, err.Error()
 		}
 		for _, tn := range node.GetSpec().GetTaints() {
-			if tn.GetKey() == "node.cloudprovider.kubernetes.io/uninitialized" {
-				return false, "still tainted uninitialized"
+			// Initialized by the cloud, and schedulable: the node
+			// lifecycle controller has dropped its not-ready taint.
+			if tn.GetKey() == "node.cloudprovider.kubernetes.io/uninitialized" || strings.HasPrefix(tn.GetKey(), "node.kubernetes.io/") {
+				return false, "still tainted " + tn.GetKey()
 			}
 		}
 		return NodeReady(node) == "True" && node.GetSpec().GetProviderId() == "docker://"+n.Name,
