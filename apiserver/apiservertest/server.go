@@ -47,6 +47,8 @@ type Options struct {
 	TokenAuthFile string
 	// CompactionInterval is --etcd-compaction-interval (0: off).
 	CompactionInterval time.Duration
+	// EventTTL is --event-ttl (0: its default, an hour).
+	EventTTL time.Duration
 	// Logger; nil logs warnings and errors through t.
 	Logger *zap.Logger
 }
@@ -70,6 +72,9 @@ func (s *Server) start(port int) {
 	o.HTTPPort = 0
 	o.TokenAuthFile = s.opts.TokenAuthFile
 	o.EtcdCompactionInterval = s.opts.CompactionInterval
+	if s.opts.EventTTL != 0 {
+		o.EventTTL = s.opts.EventTTL
+	}
 	if errs := o.Validate(); len(errs) > 0 {
 		s.t.Fatalf("apiservertest: options: %v", errs)
 	}

@@ -28,6 +28,8 @@ type Options struct {
 	// EtcdCompactionInterval is how often revisions older than the previous
 	// interval's are compacted. 0 turns compaction off.
 	EtcdCompactionInterval time.Duration
+	// EventTTL is how long an Event is kept after its last write.
+	EventTTL time.Duration
 
 	TLSCertFile       string
 	TLSPrivateKeyFile string
@@ -60,6 +62,7 @@ func NewOptions() *Options {
 		SecurePort:             6443,
 		HTTPPort:               6444,
 		EtcdCompactionInterval: 5 * time.Minute,
+		EventTTL:               time.Hour,
 		LogLevel:               "info",
 		ServiceClusterIPRange:  alloc.DefaultServiceClusterIPRange,
 		ServiceNodePortRange:   alloc.DefaultServiceNodePortRange,
@@ -77,6 +80,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.EtcdCertFile, "etcd-certfile", o.EtcdCertFile, "Client certificate for etcd.")
 	fs.StringVar(&o.EtcdKeyFile, "etcd-keyfile", o.EtcdKeyFile, "Client key for etcd.")
 	fs.DurationVar(&o.EtcdCompactionInterval, "etcd-compaction-interval", o.EtcdCompactionInterval, "How often to compact old etcd revisions; 0 disables.")
+	fs.DurationVar(&o.EventTTL, "event-ttl", o.EventTTL, "How long events are kept after their last write.")
 	fs.StringVar(&o.TLSCertFile, "tls-cert-file", o.TLSCertFile, "Serving certificate. Empty: generate one (and a CA) in --data-dir/pki.")
 	fs.StringVar(&o.TLSPrivateKeyFile, "tls-private-key-file", o.TLSPrivateKeyFile, "Serving certificate's key.")
 	fs.StringVar(&o.KubeletClientCertificate, "kubelet-client-certificate", o.KubeletClientCertificate, "Client certificate presented to kubelets (logs, exec). Empty: the generated admin certificate.")
@@ -131,6 +135,9 @@ func (o *Options) Validate() []error {
 	}
 	if o.EtcdCompactionInterval < 0 {
 		errs = append(errs, fmt.Errorf("--etcd-compaction-interval must not be negative"))
+	}
+	if o.EventTTL < time.Second {
+		errs = append(errs, fmt.Errorf("--event-ttl %s must be at least 1s (etcd leases count whole seconds)", o.EventTTL))
 	}
 	switch o.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -29,6 +29,7 @@ import (
 	"github.com/gantryhq/gantry/apiserver/internal/storage"
 	"github.com/gantryhq/gantry/apiserver/internal/strategy"
 	"github.com/gantryhq/gantry/client/daemon"
+	"github.com/gantryhq/gantry/client/scheme"
 	apiv1 "github.com/gantryhq/gantry/proto/gantry/api/v1"
 )
 
@@ -111,7 +112,8 @@ func Run(ctx context.Context, cfg CompletedConfig) error {
 		cfg.OnStorage(etcdCli)
 	}
 
-	store := storage.New(etcdCli)
+	events, _ := scheme.ByName("events")
+	store := storage.New(etcdCli, storage.WithTTL(registry.Prefix(events, ""), o.EventTTL))
 	strategies, allocator, err := withAllocation(strategy.All(), store, o)
 	if err != nil {
 		return err

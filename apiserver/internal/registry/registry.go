@@ -69,7 +69,9 @@ func Key(res *scheme.Resource, namespace, name string) string {
 	return "/registry/" + res.Name + "/" + name
 }
 
-func prefix(res *scheme.Resource, namespace string) string {
+// Prefix is where the objects of res in namespace are stored (all
+// namespaces when it is "").
+func Prefix(res *scheme.Resource, namespace string) string {
 	if res.Namespaced && namespace != "" {
 		return "/registry/" + res.Name + "/" + namespace + "/"
 	}
@@ -239,7 +241,7 @@ type continueToken struct {
 
 // List reads objects; all pages of one listing are read at one revision.
 func (r *Registry) List(ctx context.Context, res *scheme.Resource, opts ListOptions) (*ListResult, error) {
-	pfx := prefix(res, opts.Namespace)
+	pfx := Prefix(res, opts.Namespace)
 	var rev int64
 	start := ""
 	if opts.Continue != "" {

@@ -87,7 +87,7 @@ func (r *Registry) Watch(ctx context.Context, res *scheme.Resource, opts WatchOp
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	w := r.store.Watch(ctx, prefix(res, opts.Namespace), rev)
+	w := r.store.Watch(ctx, Prefix(res, opts.Namespace), rev)
 	defer w.Close()
 
 	for {

@@ -34,11 +34,19 @@ type KV struct {
 // conditioned on the revision the caller read, so a concurrent writer's
 // change is never overwritten.
 type Store struct {
-	cli *clientv3.Client
+	cli    *clientv3.Client
+	ttls   []prefixTTL
+	leases *leases
 }
 
 // New returns a Store over an etcd client. The client stays the caller's.
-func New(cli *clientv3.Client) *Store { return &Store{cli: cli} }
+func New(cli *clientv3.Client, opts ...Option) *Store {
+	s := &Store{cli: cli, leases: newLeases(cli)}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
 
 // Client returns the etcd client, for maintenance (compaction) only.
 func (s *Store) Client() *clientv3.Client { return s.cli }
@@ -113,15 +121,17 @@ func (s *Store) Create(ctx context.Context, key string, value []byte, conds ...C
 		}
 		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(c.Key), op, 0))
 	}
-	txn := s.cli.Txn(ctx).If(cmps...).Then(clientv3.OpPut(key, string(value)))
-	if len(conds) > 0 {
-		elses := []clientv3.Op{clientv3.OpGet(key, clientv3.WithCountOnly())}
-		for _, c := range conds {
-			elses = append(elses, clientv3.OpGet(c.Key, clientv3.WithCountOnly()))
+	resp, err := s.put(ctx, key, string(value), func(put clientv3.Op) clientv3.Txn {
+		txn := s.cli.Txn(ctx).If(cmps...).Then(put)
+		if len(conds) > 0 {
+			elses := []clientv3.Op{clientv3.OpGet(key, clientv3.WithCountOnly())}
+			for _, c := range conds {
+				elses = append(elses, clientv3.OpGet(c.Key, clientv3.WithCountOnly()))
+			}
+			txn = txn.Else(elses...)
 		}
-		txn = txn.Else(elses...)
-	}
-	resp, err := txn.Commit()
+		return txn
+	})
 	if err != nil {
 		return 0, mapErr(err)
 	}
@@ -144,11 +154,12 @@ func (s *Store) Create(ctx context.Context, key string, value []byte, conds ...C
 // It returns the new revision; ErrConflict when the key changed, ErrNotFound
 // when it is gone.
 func (s *Store) Update(ctx context.Context, key string, value []byte, expectedRev int64) (int64, error) {
-	resp, err := s.cli.Txn(ctx).
-		If(clientv3.Compare(clientv3.ModRevision(key), "=", expectedRev)).
-		Then(clientv3.OpPut(key, string(value))).
-		Else(clientv3.OpGet(key, clientv3.WithCountOnly())).
-		Commit()
+	resp, err := s.put(ctx, key, string(value), func(put clientv3.Op) clientv3.Txn {
+		return s.cli.Txn(ctx).
+			If(clientv3.Compare(clientv3.ModRevision(key), "=", expectedRev)).
+			Then(put).
+			Else(clientv3.OpGet(key, clientv3.WithCountOnly()))
+	})
 	if err != nil {
 		return 0, mapErr(err)
 	}
