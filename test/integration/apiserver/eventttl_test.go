@@ -34,9 +34,11 @@ func TestEventTTL(t *testing.T) {
 	if _, err := cs.Leases("default").Create(ctx, &coordinationv1.Lease{Metadata: &metav1.ObjectMeta{Name: "stays"}}); err != nil {
 		t.Fatal(err)
 	}
-	ev, err := events.Create(ctx, &corev1.Event{Metadata: &metav1.ObjectMeta{Name: "web-1.abc"},
+	ev, err := events.Create(ctx, &corev1.Event{
+		Metadata:       &metav1.ObjectMeta{Name: "web-1.abc"},
 		InvolvedObject: &corev1.ObjectReference{Kind: "Pod", Namespace: "default", Name: "web-1"},
-		Reason: "Started", Message: "Started container", Type: "Normal", Count: 1})
+		Reason:         "Started", Message: "Started container", Type: "Normal", Count: 1,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
