@@ -130,7 +130,7 @@ func TestAllocate(t *testing.T) {
 	a := newAllocator(t, store, "10.0.0.0/24", "30000-30009")
 
 	// Taken by an earlier service.
-	if _, errs, err := a.Allocate(ctx, makeSvc("first").ip("10.0.0.10").typ("NodePort").nodePort(30005).obj(), nil); len(errs) > 0 || err != nil {
+	if _, errs, err := a.Allocate(ctx, makeSvc("first").ip("10.0.0.10").typ("NodePort").nodePort(30005).obj(), nil, false); len(errs) > 0 || err != nil {
 		t.Fatalf("first: %v %v", errs, err)
 	}
 
@@ -187,39 +187,52 @@ func TestAllocate(t *testing.T) {
 		{name: "port out of range", svc: makeSvc("j").typ("NodePort").nodePort(31000).obj(), wantErr: "spec.ports[0].nodePort: Invalid value: 31000: provided port is not in the valid range. The range of valid ports is 30000-30009"},
 		{name: "IPv6 on an IPv4 cluster", svc: func() *corev1.Service { s := makeSvc("k").obj(); s.Spec.IpFamilies = []string{"IPv6"}; return s }(), wantErr: "spec.ipFamilies[0]"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			before := keys(t, store, IPPrefix)
-			beforePorts := keys(t, store, PortPrefix)
-			undo, errs, err := a.Allocate(ctx, tc.svc, nil)
-			if err != nil {
-				t.Fatal(err)
+		for _, dry := range []bool{false, true} {
+			name := tc.name
+			if dry {
+				name += " (dry run)"
 			}
-			if tc.wantErr != "" {
-				if !strings.Contains(errs.ToAggregate().Error(), tc.wantErr) {
-					t.Fatalf("errors %v, want one with %q", errs, tc.wantErr)
-				}
-				if diff := cmp.Diff(before, keys(t, store, IPPrefix)); diff != "" {
-					t.Errorf("a refused allocation left IPs (-before +after):\n%s", diff)
-				}
-				if diff := cmp.Diff(beforePorts, keys(t, store, PortPrefix)); diff != "" {
-					t.Errorf("a refused allocation left ports (-before +after):\n%s", diff)
-				}
-				return
-			}
-			if len(errs) > 0 {
-				t.Fatalf("errors %v", errs)
-			}
-			tc.check(t, tc.svc.Spec)
-			// Undo leaves the keys as they were.
-			undo()
-			if diff := cmp.Diff(before, keys(t, store, IPPrefix)); diff != "" {
-				t.Errorf("undo left IPs (-before +after):\n%s", diff)
-			}
-			if diff := cmp.Diff(beforePorts, keys(t, store, PortPrefix)); diff != "" {
-				t.Errorf("undo left ports (-before +after):\n%s", diff)
-			}
-		})
+			t.Run(name, func(t *testing.T) {
+				testAllocate(t, store, a, proto.Clone(tc.svc).(*corev1.Service), dry, tc.wantErr, tc.check)
+			})
+		}
 	}
+}
+
+// testAllocate allocates for svc and checks the outcome: wantErr, or what
+// check says and no key left after undo (a dry run: none made at all).
+func testAllocate(t *testing.T, store *storage.Store, a *Allocator, svc *corev1.Service, dry bool, wantErr string, check func(*testing.T, *corev1.ServiceSpec)) {
+	ctx := context.Background()
+	before, beforePorts := keys(t, store, IPPrefix), keys(t, store, PortPrefix)
+	unchanged := func(what string) {
+		t.Helper()
+		if diff := cmp.Diff(before, keys(t, store, IPPrefix)); diff != "" {
+			t.Errorf("%s IPs (-before +after):\n%s", what, diff)
+		}
+		if diff := cmp.Diff(beforePorts, keys(t, store, PortPrefix)); diff != "" {
+			t.Errorf("%s ports (-before +after):\n%s", what, diff)
+		}
+	}
+	undo, errs, err := a.Allocate(ctx, svc, nil, dry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wantErr != "" {
+		if !strings.Contains(errs.ToAggregate().Error(), wantErr) {
+			t.Fatalf("errors %v, want one with %q", errs, wantErr)
+		}
+		unchanged("a refused allocation left")
+		return
+	}
+	if len(errs) > 0 {
+		t.Fatalf("errors %v", errs)
+	}
+	check(t, svc.Spec)
+	if dry {
+		unchanged("a dry run took")
+	}
+	undo()
+	unchanged("undo left")
 }
 
 func TestUpdateAndRelease(t *testing.T) {
@@ -229,7 +242,7 @@ func TestUpdateAndRelease(t *testing.T) {
 	s := ServiceStrategy{Allocator: a}
 
 	old := makeSvc("web").obj()
-	if _, errs, err := a.Allocate(ctx, old, nil); len(errs) > 0 || err != nil {
+	if _, errs, err := a.Allocate(ctx, old, nil, false); len(errs) > 0 || err != nil {
 		t.Fatalf("create: %v %v", errs, err)
 	}
 	ip := old.Spec.ClusterIp
@@ -238,7 +251,7 @@ func TestUpdateAndRelease(t *testing.T) {
 	np := proto.Clone(old).(*corev1.Service)
 	np.Spec.Type = "NodePort"
 	s.PrepareForUpdate(np, old)
-	if _, errs, err := a.Allocate(ctx, np, old); len(errs) > 0 || err != nil {
+	if _, errs, err := a.Allocate(ctx, np, old, false); len(errs) > 0 || err != nil {
 		t.Fatalf("to NodePort: %v %v", errs, err)
 	}
 	if err := a.Release(ctx, np, old); err != nil {
@@ -267,7 +280,7 @@ func TestUpdateAndRelease(t *testing.T) {
 	if back.Spec.Ports[0].NodePort != 0 || back.Spec.ExternalTrafficPolicy != "" {
 		t.Fatalf("node port %d / externalTrafficPolicy %q kept on a ClusterIP service", back.Spec.Ports[0].NodePort, back.Spec.ExternalTrafficPolicy)
 	}
-	if _, errs, err := a.Allocate(ctx, back, np); len(errs) > 0 || err != nil {
+	if _, errs, err := a.Allocate(ctx, back, np, false); len(errs) > 0 || err != nil {
 		t.Fatalf("to ClusterIP: %v %v", errs, err)
 	}
 	if err := a.Release(ctx, back, np); err != nil {
@@ -313,7 +326,7 @@ func TestTwoAllocatorsFillRange(t *testing.T) {
 				a = a2
 			}
 			svc := makeSvc("s" + string(rune('a'+i))).obj()
-			_, errs, err := a.Allocate(ctx, svc, nil)
+			_, errs, err := a.Allocate(ctx, svc, nil, false)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {

@@ -53,8 +53,19 @@ type taken struct {
 	rev  int64
 }
 
-// reserve takes name for o; errTaken when it is held.
-func (p *pool) reserve(ctx context.Context, name string, o owner) (taken, error) {
+// reserve takes name for o; errTaken when it is held. A dry run only
+// checks that name is free, and takes nothing.
+func (p *pool) reserve(ctx context.Context, name string, o owner, dry bool) (taken, error) {
+	if dry {
+		_, err := p.store.Get(ctx, p.prefix+name)
+		if err == nil {
+			return taken{}, errTaken
+		}
+		if !errors.Is(err, storage.ErrNotFound) {
+			return taken{}, fmt.Errorf("check %s%s: %w", p.prefix, name, err)
+		}
+		return taken{name: name}, nil
+	}
 	rev, err := p.store.Create(ctx, p.prefix+name, []byte(o.value()))
 	if errors.Is(err, storage.ErrExists) {
 		return taken{}, errTaken
@@ -66,14 +77,15 @@ func (p *pool) reserve(ctx context.Context, name string, o owner) (taken, error)
 }
 
 // next takes a free value at random: a few random tries, then a scan of
-// what is held (only when the range is nearly full).
-func (p *pool) next(ctx context.Context, o owner) (taken, error) {
+// what is held (only when the range is nearly full). A dry run only finds
+// one.
+func (p *pool) next(ctx context.Context, o owner, dry bool) (taken, error) {
 	lo, n := p.reserved, p.size-p.reserved
 	if p.size <= p.reserved {
 		lo, n = 0, p.size
 	}
 	for range 16 {
-		t, err := p.reserve(ctx, p.name(lo+randUint64(n)), o)
+		t, err := p.reserve(ctx, p.name(lo+randUint64(n)), o, dry)
 		if !errors.Is(err, errTaken) {
 			return t, err
 		}
@@ -97,7 +109,7 @@ func (p *pool) next(ctx context.Context, o owner) (taken, error) {
 			if held[name] {
 				continue
 			}
-			t, err := p.reserve(ctx, name, o)
+			t, err := p.reserve(ctx, name, o, dry)
 			if !errors.Is(err, errTaken) {
 				return t, err
 			}
@@ -108,6 +120,9 @@ func (p *pool) next(ctx context.Context, o owner) (taken, error) {
 
 // undo deletes a value this request reserved, if still as reserved.
 func (t taken) undo(ctx context.Context) error {
+	if t.pool == nil {
+		return nil // a dry run's
+	}
 	_, err := t.pool.store.Delete(ctx, t.pool.prefix+t.name, t.rev)
 	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrConflict) {
 		return nil

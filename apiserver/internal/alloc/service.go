@@ -96,8 +96,9 @@ func specOf(obj proto.Message) *corev1.ServiceSpec {
 
 // Allocate implements registry.Allocator: it reserves the cluster IP and
 // node ports obj needs and old (nil on create) does not hold, filling in the
-// unset ones. A value out of range or taken is a field error.
-func (a *Allocator) Allocate(ctx context.Context, obj, old proto.Message) (func(), field.ErrorList, error) {
+// unset ones. A value out of range or taken is a field error. A dry run
+// fills in free values and reserves none.
+func (a *Allocator) Allocate(ctx context.Context, obj, old proto.Message, dryRun bool) (func(), field.ErrorList, error) {
 	svc := obj.(*corev1.Service)
 	spec, oldSpec := svc.GetSpec(), specOf(old)
 	o := owner{uid: svc.GetMetadata().GetUid(), name: svc.GetMetadata().GetNamespace() + "/" + svc.GetMetadata().GetName()}
@@ -114,7 +115,7 @@ func (a *Allocator) Allocate(ctx context.Context, obj, old proto.Message) (func(
 		return nil, errs, err
 	}
 	take := func(p *pool, name string, path *field.Path, value any, what string) (field.ErrorList, error) {
-		t, err := p.reserve(ctx, name, o)
+		t, err := p.reserve(ctx, name, o, dryRun)
 		if errors.Is(err, errTaken) {
 			return field.ErrorList{field.Invalid(path, value, fmt.Sprintf("failed to allocate %s %s: provided %s is already allocated", what, name, what))}, nil
 		}
@@ -125,7 +126,7 @@ func (a *Allocator) Allocate(ctx context.Context, obj, old proto.Message) (func(
 		return nil, nil
 	}
 	takeNext := func(p *pool, path *field.Path, what string) (string, field.ErrorList, error) {
-		t, err := p.next(ctx, o)
+		t, err := p.next(ctx, o, dryRun)
 		if errors.Is(err, errFull) {
 			return "", field.ErrorList{field.InternalError(path, fmt.Errorf("failed to allocate a %s: range is full", what))}, nil
 		}

@@ -159,12 +159,12 @@ func (r *Registry) Create(ctx context.Context, obj proto.Message, dryRun bool) (
 		conds = append(conds, storage.Cond{Key: Key(nsRes, "", meta.Namespace), Exists: true,
 			Err: errNotFound("namespaces", meta.Namespace)})
 	}
-	if dryRun {
-		return obj, nil
-	}
-	undo, err := r.allocate(ctx, res, obj, nil)
+	undo, err := r.allocate(ctx, res, obj, nil, dryRun)
 	if err != nil {
 		return nil, err
+	}
+	if dryRun {
+		return obj, nil
 	}
 	value, err := encode(obj)
 	if err == nil {
@@ -381,6 +381,11 @@ func (r *Registry) update(ctx context.Context, in proto.Message, status, dryRun 
 			return old, nil
 		}
 		if dryRun {
+			if !status {
+				if _, err := r.allocate(ctx, res, obj, old, true); err != nil {
+					return nil, err
+				}
+			}
 			return obj, nil
 		}
 		if r.deletable(res, obj) {
@@ -398,7 +403,7 @@ func (r *Registry) update(ctx context.Context, in proto.Message, status, dryRun 
 		}
 		undo := func() {}
 		if !status {
-			if undo, err = r.allocate(ctx, res, obj, old); err != nil {
+			if undo, err = r.allocate(ctx, res, obj, old, false); err != nil {
 				return nil, err
 			}
 		}
@@ -437,12 +442,12 @@ func (r *Registry) writeErr(err error, res *scheme.Resource, name string) error 
 
 // allocate reserves what obj needs beyond old when the kind is an
 // Allocator; undo frees it again and is never nil.
-func (r *Registry) allocate(ctx context.Context, res *scheme.Resource, obj, old proto.Message) (undo func(), err error) {
+func (r *Registry) allocate(ctx context.Context, res *scheme.Resource, obj, old proto.Message, dryRun bool) (undo func(), err error) {
 	a, ok := r.strategies[res.Name].(Allocator)
 	if !ok {
 		return func() {}, nil
 	}
-	undo, errs, err := a.Allocate(ctx, obj, old)
+	undo, errs, err := a.Allocate(ctx, obj, old, dryRun)
 	if len(errs) > 0 {
 		return nil, errInvalid(res.Kind, scheme.Meta(obj).Name, errs)
 	}

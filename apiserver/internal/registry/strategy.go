@@ -75,8 +75,9 @@ type Allocator interface {
 	// Allocate reserves what obj holds and old (nil on create) does not,
 	// filling in unset values of obj (it may change obj, never old). A value
 	// out of range or already taken is a field error, and then nothing is
-	// reserved. On success, undo frees what this call reserved.
-	Allocate(ctx context.Context, obj, old proto.Message) (undo func(), errs field.ErrorList, err error)
+	// reserved. On success, undo frees what this call reserved. A dry run
+	// fills in values that are free now but reserves nothing.
+	Allocate(ctx context.Context, obj, old proto.Message, dryRun bool) (undo func(), errs field.ErrorList, err error)
 	// Release frees what old holds and obj (nil when old was deleted) does
 	// not. It is idempotent.
 	Release(ctx context.Context, obj, old proto.Message) error

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -67,6 +68,15 @@ func TestGeneratorsDiffEdit(t *testing.T) {
 	}
 	if _, err := c.cs.Namespaces().Get(ctx, "staging"); err == nil {
 		t.Error("a server dry run stored the namespace")
+	}
+	// As in Kubernetes, a server dry run shows the values the apiserver
+	// would allocate, without holding them.
+	dry := c.ok("create", "service", "nodeport", "dry", "--tcp=80:8080", "--dry-run=server", "-o", "yaml").stdout
+	if !regexp.MustCompile(`(?m)^  clusterIP: \d+\.\d+\.\d+\.\d+$`).MatchString(dry) || !regexp.MustCompile(`(?m)^    nodePort: 3\d{4}$`).MatchString(dry) {
+		t.Errorf("server dry run of a NodePort service allocated no clusterIP or nodePort:\n%s", dry)
+	}
+	if _, err := c.cs.Services("default").Get(ctx, "dry"); err == nil {
+		t.Error("a server dry run stored the service")
 	}
 
 	// diff: nothing to show for what is applied, a diff (exit 1) for a change.

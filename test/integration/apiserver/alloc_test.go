@@ -11,9 +11,11 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/gantryhq/gantry/apiserver/apiservertest"
 	"github.com/gantryhq/gantry/client"
+	apiv1 "github.com/gantryhq/gantry/proto/gantry/api/v1"
 	corev1 "github.com/gantryhq/gantry/proto/gantry/core/v1"
 	metav1 "github.com/gantryhq/gantry/proto/gantry/meta/v1"
 	"github.com/gantryhq/gantry/test/integration/framework"
@@ -145,5 +147,87 @@ func TestServiceAllocation(t *testing.T) {
 	req.Spec.Ports[0].NodePort = port
 	if _, err := svcs.Create(ctx, req); err != nil {
 		t.Fatalf("nodePort %d not freed by the type change: %v", port, err)
+	}
+}
+
+// TestServiceDryRun: a dry-run create or update shows the cluster IP and
+// node ports the apiserver would allocate, refuses a taken one, and holds
+// nothing: the values stay free for real writes.
+func TestServiceDryRun(t *testing.T) {
+	srv := framework.StartAPIServer(t, apiservertest.Options{})
+	cs := framework.Client(t, srv)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rs := cs.ResourceService()
+	dryRun := func(update bool, svc *corev1.Service) (*corev1.Service, error) {
+		t.Helper()
+		obj, err := anypb.New(svc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out *anypb.Any
+		if update {
+			resp, err := rs.Update(ctx, &apiv1.UpdateRequest{Object: obj, DryRun: true})
+			if err != nil {
+				return nil, err
+			}
+			out = resp.GetObject()
+		} else {
+			resp, err := rs.Create(ctx, &apiv1.CreateRequest{Object: obj, DryRun: true})
+			if err != nil {
+				return nil, err
+			}
+			out = resp.GetObject()
+		}
+		got := &corev1.Service{}
+		if err := out.UnmarshalTo(got); err != nil {
+			t.Fatal(err)
+		}
+		return got, nil
+	}
+
+	svc, err := dryRun(false, service("web", "NodePort"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip, port := svc.GetSpec().GetClusterIp(), svc.GetSpec().GetPorts()[0].GetNodePort()
+	if ip == "" || port == 0 {
+		t.Fatalf("dry-run create: clusterIP %q nodePort %d, want both allocated", ip, port)
+	}
+	if _, err := cs.Services("default").Get(ctx, "web"); !client.IsNotFound(err) {
+		t.Fatalf("dry-run create stored the service: %v", err)
+	}
+	// What the dry run showed is still free.
+	same := service("web", "NodePort")
+	same.Spec.ClusterIp, same.Spec.Ports[0].NodePort = ip, port
+	if _, err := cs.Services("default").Create(ctx, same); err != nil {
+		t.Fatalf("create with the dry run's values: %v", err)
+	}
+	// Now they are taken: a dry run asking for them is refused.
+	taken := service("other", "NodePort")
+	taken.Spec.ClusterIp = ip
+	if _, err := dryRun(false, taken); status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "spec.clusterIP") {
+		t.Errorf("dry run of a taken clusterIP: %v, want spec.clusterIP invalid", err)
+	}
+
+	// A dry-run update to NodePort shows the new node port, stores nothing.
+	plain, err := cs.Services("default").Create(ctx, service("plain", "ClusterIP"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain.Spec.Type = "NodePort"
+	up, err := dryRun(true, plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.GetSpec().GetPorts()[0].GetNodePort() == 0 {
+		t.Errorf("dry-run update to NodePort: no nodePort")
+	}
+	stored, err := cs.Services("default").Get(ctx, "plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.GetSpec().GetType() != "ClusterIP" || stored.GetSpec().GetPorts()[0].GetNodePort() != 0 {
+		t.Errorf("dry-run update stored %v", stored.GetSpec())
 	}
 }
