@@ -21,32 +21,19 @@ package ccm
 
 import (
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/gantryhq/gantry/test/e2e/framework"
 )
 
 var (
-	repoRoot string
 	binDir   string
 	setupErr error
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	wd, _ := os.Getwd()
-	repoRoot = filepath.Clean(filepath.Join(wd, "..", "..", ".."))
-	dir, err := os.MkdirTemp("", "ccm-e2e-")
-	if err != nil {
-		setupErr = err
-		return m.Run()
-	}
-	defer os.RemoveAll(dir)
-	binDir = dir
-	setupErr = framework.Setup(repoRoot, binDir)
-	return m.Run()
+	os.Exit(framework.Main(m, "ccm", &setupErr, func(repoRoot, dir string) (func(), error) {
+		binDir = dir
+		return nil, framework.Setup(repoRoot, dir)
+	}))
 }

@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/gantryhq/gantry/test/e2e/framework"
@@ -35,27 +34,16 @@ var (
 var v2Image = fmt.Sprintf("gantry/demo:e2e-v2-%d", os.Getpid())
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	wd, _ := os.Getwd()
-	repoRoot := filepath.Clean(filepath.Join(wd, "..", "..", ".."))
-	dir, err := os.MkdirTemp("", "cluster-e2e-")
-	if err != nil {
-		setupErr = err
-		return m.Run()
-	}
-	defer os.RemoveAll(dir)
-	binDir = dir
-	setupErr = framework.Setup(repoRoot, binDir)
-	if setupErr == nil {
-		if out, err := exec.Command("docker", "tag", "gantry/demo:latest", v2Image).CombinedOutput(); err != nil {
-			setupErr = fmt.Errorf("docker tag: %v: %s", err, out)
+	os.Exit(framework.Main(m, "cluster", &setupErr, func(repoRoot, dir string) (func(), error) {
+		binDir = dir
+		if err := framework.Setup(repoRoot, dir); err != nil {
+			return nil, err
 		}
-		defer func() { _ = exec.Command("docker", "rmi", v2Image).Run() }()
-	}
-	return m.Run()
+		if out, err := exec.Command("docker", "tag", "gantry/demo:latest", v2Image).CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("docker tag: %v: %s", err, out)
+		}
+		return func() { _ = exec.Command("docker", "rmi", v2Image).Run() }, nil
+	}))
 }
 
 // newCluster starts the cluster's control plane with short periods: node

@@ -36,38 +36,19 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	wd, _ := os.Getwd()
-	repoRoot = filepath.Clean(filepath.Join(wd, "..", "..", ".."))
-	dir, err := os.MkdirTemp("", "kubelet-e2e-")
-	if err != nil {
-		setupErr = err
-		return m.Run()
-	}
-	defer os.RemoveAll(dir)
-	setupErr = setup(dir)
-	return m.Run()
+	os.Exit(e2e.Main(m, "kubelet", &setupErr, func(root, dir string) (func(), error) {
+		repoRoot = root
+		return nil, setup(dir)
+	}))
 }
 
 // setup checks Docker, builds the pod images and the kubelet binary.
 func setup(dir string) error {
-	if out, err := exec.Command("docker", "version", "--format", "{{.Server.APIVersion}}").CombinedOutput(); err != nil {
-		return fmt.Errorf("docker is unavailable: %v: %s", err, out)
-	}
-	if out, err := exec.Command(filepath.Join(repoRoot, "hack", "build-images.sh")).CombinedOutput(); err != nil {
-		return fmt.Errorf("hack/build-images.sh: %v: %s", err, out)
+	if err := e2e.BuildImages(repoRoot); err != nil {
+		return err
 	}
 	kubeletBin = filepath.Join(dir, "kubelet")
-	cmd := exec.Command("go", "build", "-o", kubeletBin, "./cmd/kubelet")
-	cmd.Dir = filepath.Join(repoRoot, "kubelet")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("build kubelet: %v: %s", err, out)
-	}
-	return nil
+	return e2e.BuildBinaries(repoRoot, dir, "kubelet")
 }
 
 func randSuffix() string {
