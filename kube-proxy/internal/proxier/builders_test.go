@@ -32,6 +32,19 @@ func (b svcB) externalIP(ip string) svcB {
 	return b
 }
 
+// lb adds a load-balancer ingress IP with ipMode mode ("" leaves it unset).
+func (b svcB) lb(ip, mode string) svcB {
+	if b.s.Status == nil {
+		b.s.Status = &corev1.ServiceStatus{LoadBalancer: &corev1.LoadBalancerStatus{}}
+	}
+	ing := &corev1.LoadBalancerIngress{Ip: ip}
+	if mode != "" {
+		ing.IpMode = &mode
+	}
+	b.s.Status.LoadBalancer.Ingress = append(b.s.Status.LoadBalancer.Ingress, ing)
+	return b
+}
+
 func (b svcB) affinity(seconds int32) svcB {
 	b.s.Spec.SessionAffinity = "ClientIP"
 	b.s.Spec.SessionAffinityConfig = &corev1.SessionAffinityConfig{ClientIp: &corev1.ClientIPConfig{TimeoutSeconds: &seconds}}

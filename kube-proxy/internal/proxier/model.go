@@ -68,7 +68,10 @@ func servicePorts(svc *corev1.Service) []servicePort {
 	var external []string
 	external = append(external, spec.ExternalIps...)
 	for _, ing := range svc.GetStatus().GetLoadBalancer().GetIngress() {
-		if ing.Ip != "" {
+		// An ingress IP in ipMode Proxy belongs to a load balancer that
+		// forwards to the node ports: as in Kubernetes, the node does not
+		// take its traffic itself.
+		if ing.Ip != "" && ing.GetIpMode() != "Proxy" {
 			external = append(external, ing.Ip)
 		}
 	}

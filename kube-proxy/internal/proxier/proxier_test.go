@@ -89,6 +89,20 @@ func TestRulesGolden(t *testing.T) {
 			},
 		},
 		{
+			// A VIP ingress IP is served on the node as an external IP;
+			// a Proxy one is not: traffic reaches the load balancer,
+			// which forwards it to the node ports.
+			name: "loadbalancer-ipmode",
+			services: []*corev1.Service{
+				makeService("default", "vip", "10.96.0.60").typ("LoadBalancer").port("", 80, 30060).lb("192.0.2.60", "VIP").obj(),
+				makeService("default", "proxied", "10.96.0.61").typ("LoadBalancer").port("", 80, 30061).lb("192.0.2.61", "Proxy").obj(),
+			},
+			endpoints: []*corev1.Endpoints{
+				makeEndpoints("default", "vip").subset("", 8080, "10.244.0.60").obj(),
+				makeEndpoints("default", "proxied").subset("", 8080, "10.244.0.61").obj(),
+			},
+		},
+		{
 			name:     "session-affinity-three-endpoints",
 			services: []*corev1.Service{makeService("default", "sticky", "10.96.0.40").affinity(600).port("", 80, 0).obj()},
 			endpoints: []*corev1.Endpoints{makeEndpoints("default", "sticky").
