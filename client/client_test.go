@@ -119,11 +119,11 @@ func TestCRUD(t *testing.T) {
 func TestNamespaceMismatchAndMissing(t *testing.T) {
 	ctx := ctxT(t)
 	cs, _ := clienttest.New(t)
-	if _, err := cs.Pods("a").Create(ctx, pod("b", "x", nil)); !client.IsInvalid(err) {
-		t.Errorf("Create in other namespace: got %v, want invalid", err)
+	if _, err := cs.Pods("a").Create(ctx, pod("b", "x", nil)); !client.IsBadRequest(err) {
+		t.Errorf("Create in other namespace: got %v, want bad request", err)
 	}
-	if _, err := cs.Pods("").Get(ctx, "x"); !client.IsInvalid(err) {
-		t.Errorf("Get without namespace: got %v, want invalid", err)
+	if _, err := cs.Pods("").Get(ctx, "x"); !client.IsBadRequest(err) {
+		t.Errorf("Get without namespace: got %v, want bad request", err)
 	}
 	// Cluster-scoped kinds ignore the namespace.
 	if _, err := cs.Nodes().Create(ctx, &corev1.Node{Metadata: &metav1.ObjectMeta{Name: "n1"}}); err != nil {
@@ -177,8 +177,8 @@ func TestListSelectorsAndPaging(t *testing.T) {
 		})
 	}
 
-	if _, err := cs.Pods("").List(ctx, client.ListOptions{FieldSelector: "spec.nope=1"}); !client.IsInvalid(err) {
-		t.Errorf("unknown field: got %v, want invalid", err)
+	if _, err := cs.Pods("").List(ctx, client.ListOptions{FieldSelector: "spec.nope=1"}); !client.IsBadRequest(err) {
+		t.Errorf("unknown field: got %v, want bad request", err)
 	}
 
 	// Pages are read at the revision of the first page, even when objects
@@ -436,8 +436,8 @@ func TestDynamic(t *testing.T) {
 	if _, ok := l.Items[0].(*corev1.Pod); !ok {
 		t.Errorf("item is %T", l.Items[0])
 	}
-	if _, err := dyn.Create(ctx, &corev1.Node{Metadata: &metav1.ObjectMeta{Name: "n"}}); !client.IsInvalid(err) {
-		t.Errorf("create of wrong kind: got %v, want invalid", err)
+	if _, err := dyn.Create(ctx, &corev1.Node{Metadata: &metav1.ObjectMeta{Name: "n"}}); !client.IsBadRequest(err) {
+		t.Errorf("create of wrong kind: got %v, want bad request", err)
 	}
 	created, err := dyn.Create(ctx, pod("", "q", nil))
 	if err != nil || created.GetMetadata().GetNamespace() != "default" {

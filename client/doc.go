@@ -3,7 +3,8 @@
 // generics ([For], [Typed], and shortcuts such as [Clientset.Pods]), an
 // untyped variant for tools that only know a [scheme.Resource]
 // ([Clientset.Resource]), the non-CRUD verbs ([Clientset.Bind]), and helpers
-// for the API's errors ([IsNotFound], [IsConflict], [RetryOnConflict], ...).
+// for the API's errors ([IsNotFound], [IsConflict], [Reason],
+// [RetryOnConflict], ...).
 //
 // Sub-packages hold the rest of what a daemon needs: config (the kubeconfig
 // file), informer (watch-backed caches), workqueue, leaderelection, record

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 	"k8s.io/apimachinery/pkg/api/validation"
 
+	"github.com/gantryhq/gantry/client"
 	"github.com/gantryhq/gantry/client/scheme"
 	apiv1 "github.com/gantryhq/gantry/proto/gantry/api/v1"
 )
@@ -300,7 +301,7 @@ func lookupResource(name string) (*scheme.Resource, error) {
 
 func objectKey(res *scheme.Resource, ns, name string) (string, error) {
 	if name == "" {
-		return "", status.Error(codes.InvalidArgument, "metadata.name: Required value: name is required")
+		return "", client.StatusError(codes.InvalidArgument, client.ReasonInvalid, "metadata.name: Required value: name is required")
 	}
 	if !res.Namespaced {
 		return "/" + name, nil
@@ -344,7 +345,7 @@ func (s *Server) Create(ctx context.Context, req *apiv1.CreateRequest) (*apiv1.C
 		return nil, err
 	}
 	if errs := validation.NameIsDNSSubdomain(m.Name, false); len(errs) > 0 {
-		return nil, status.Errorf(codes.InvalidArgument, "metadata.name: Invalid value: %q: %s", m.Name, strings.Join(errs, "; "))
+		return nil, client.StatusError(codes.InvalidArgument, client.ReasonInvalid, fmt.Sprintf("metadata.name: Invalid value: %q: %s", m.Name, strings.Join(errs, "; ")))
 	}
 	m.Uid = newUID()
 	m.CreationTimestamp = timestamppb.New(s.now())

@@ -36,8 +36,8 @@ func TestServerContract(t *testing.T) {
 	if created.GetStatus() != nil {
 		t.Errorf("Create kept the status")
 	}
-	if _, err := cs.Pods("default").Create(ctx, &corev1.Pod{Metadata: &metav1.ObjectMeta{Name: "Bad_Name"}}); !client.IsInvalid(err) {
-		t.Errorf("invalid name: got %v", err)
+	if _, err := cs.Pods("default").Create(ctx, &corev1.Pod{Metadata: &metav1.ObjectMeta{Name: "Bad_Name"}}); !client.IsInvalid(err) || client.IsBadRequest(err) {
+		t.Errorf("invalid name: got %v (reason %q), want Invalid", err, client.Reason(err))
 	}
 
 	// A no-op update does not move the revision.
@@ -58,13 +58,13 @@ func TestServerContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cs.Leases("kube-system").UpdateStatus(ctx, lease); !client.IsInvalid(err) {
-		t.Errorf("UpdateStatus of a lease: got %v, want invalid", err)
+	if _, err := cs.Leases("kube-system").UpdateStatus(ctx, lease); !client.IsBadRequest(err) {
+		t.Errorf("UpdateStatus of a lease: got %v, want bad request", err)
 	}
 
 	// Unknown propagation policies are refused; known ones are recorded.
-	if err := cs.Pods("default").Delete(ctx, "seeded", client.DeleteOptions{PropagationPolicy: "Sideways"}); !client.IsInvalid(err) {
-		t.Errorf("bad policy: got %v", err)
+	if err := cs.Pods("default").Delete(ctx, "seeded", client.DeleteOptions{PropagationPolicy: "Sideways"}); !client.IsBadRequest(err) {
+		t.Errorf("bad policy: got %v, want bad request", err)
 	}
 	if err := cs.Pods("default").Delete(ctx, "seeded", client.DeleteOptions{PropagationPolicy: client.DeletePropagationForeground}); err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/gantryhq/gantry/apiserver/internal/registry"
+	"github.com/gantryhq/gantry/client"
 	"github.com/gantryhq/gantry/client/scheme"
 	apiv1 "github.com/gantryhq/gantry/proto/gantry/api/v1"
 )
@@ -77,22 +78,24 @@ func toStatus(err error) error {
 	}
 	var se *registry.StatusError
 	if errors.As(err, &se) {
-		code := codes.Internal
+		code, reason := codes.Internal, client.ReasonInternalError
 		switch se.Reason {
 		case registry.ReasonNotFound:
-			code = codes.NotFound
+			code, reason = codes.NotFound, client.ReasonNotFound
 		case registry.ReasonAlreadyExists:
-			code = codes.AlreadyExists
+			code, reason = codes.AlreadyExists, client.ReasonAlreadyExists
 		case registry.ReasonConflict:
-			code = codes.Aborted
-		case registry.ReasonInvalid, registry.ReasonBadRequest:
-			code = codes.InvalidArgument
+			code, reason = codes.Aborted, client.ReasonConflict
+		case registry.ReasonInvalid:
+			code, reason = codes.InvalidArgument, client.ReasonInvalid
+		case registry.ReasonBadRequest:
+			code, reason = codes.InvalidArgument, client.ReasonBadRequest
 		case registry.ReasonForbidden:
-			code = codes.FailedPrecondition
+			code, reason = codes.FailedPrecondition, client.ReasonForbidden
 		case registry.ReasonGone:
-			code = codes.OutOfRange
+			code, reason = codes.OutOfRange, client.ReasonExpired
 		}
-		return status.Error(code, se.Message)
+		return client.StatusError(code, reason, se.Message)
 	}
 	switch {
 	case errors.Is(err, context.Canceled):

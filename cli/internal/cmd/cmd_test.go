@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/gantryhq/gantry/client"
 	"github.com/gantryhq/gantry/client/config"
 )
 
@@ -24,8 +25,9 @@ func TestFormatError(t *testing.T) {
 	}{
 		{status.Error(codes.NotFound, `pods "x" not found`), `Error from server (NotFound): pods "x" not found`},
 		{status.Error(codes.Aborted, `Operation cannot be fulfilled on pods "x": the object has been modified`), `Error from server (Conflict): Operation cannot be fulfilled on pods "x": the object has been modified`},
-		{status.Error(codes.InvalidArgument, `Pod "x" is invalid: spec.containers: Required value`), `Error from server (Invalid): Pod "x" is invalid: spec.containers: Required value`},
-		{status.Error(codes.InvalidArgument, `unable to parse requirement`), `Error from server (BadRequest): unable to parse requirement`},
+		{client.StatusError(codes.InvalidArgument, client.ReasonInvalid, `Pod "x" is invalid: spec.containers: Required value`), `Error from server (Invalid): Pod "x" is invalid: spec.containers: Required value`},
+		{client.StatusError(codes.InvalidArgument, client.ReasonBadRequest, `unable to parse requirement`), `Error from server (BadRequest): unable to parse requirement`},
+		{status.Error(codes.InvalidArgument, `no reason attached`), `Error from server (BadRequest): no reason attached`},
 		{errWhen("creating", "web.yaml", status.Error(codes.AlreadyExists, `deployments.apps "web" already exists`)),
 			`Error from server (AlreadyExists): error when creating "web.yaml": deployments.apps "web" already exists`},
 		{errors.New(`the server doesn't have a resource type "foo"`), `error: the server doesn't have a resource type "foo"`},

@@ -4,10 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/gantryhq/gantry/client"
 )
 
 // opError is an error of one step ("error when creating \"web.yaml\"")
@@ -36,36 +37,6 @@ func serverStatus(err error) (*status.Status, bool) {
 	return nil, false
 }
 
-// reason is Kubernetes' StatusReason for a gRPC status.
-func reason(s *status.Status) string {
-	switch s.Code() {
-	case codes.NotFound:
-		return "NotFound"
-	case codes.AlreadyExists:
-		return "AlreadyExists"
-	case codes.Aborted:
-		return "Conflict"
-	case codes.InvalidArgument:
-		if strings.Contains(s.Message(), " is invalid: ") {
-			return "Invalid"
-		}
-		return "BadRequest"
-	case codes.FailedPrecondition, codes.PermissionDenied:
-		return "Forbidden"
-	case codes.OutOfRange:
-		return "Expired"
-	case codes.DeadlineExceeded:
-		return "Timeout"
-	case codes.Unauthenticated:
-		return "Unauthorized"
-	case codes.ResourceExhausted:
-		return "TooManyRequests"
-	case codes.Unimplemented:
-		return "MethodNotAllowed"
-	}
-	return "InternalError"
-}
-
 // FormatError writes err in kubectl's words: `Error from server (NotFound):
 // pods "x" not found`, `error: ...` for errors of the client.
 func FormatError(err error) string {
@@ -89,5 +60,5 @@ func FormatError(err error) string {
 	case codes.Canceled:
 		return "error: " + msg
 	}
-	return fmt.Sprintf("Error from server (%s): %s", reason(s), msg)
+	return fmt.Sprintf("Error from server (%s): %s", client.Reason(s.Err()), msg)
 }

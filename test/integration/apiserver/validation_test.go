@@ -22,8 +22,9 @@ import (
 	"github.com/gantryhq/gantry/test/integration/framework"
 )
 
-// TestValidation: bad input is refused with InvalidArgument naming the
-// field, nothing is stored, and the server keeps serving.
+// TestValidation: bad input is refused with InvalidArgument (reason
+// Invalid; BadRequest for an unknown field) naming the field, nothing is
+// stored, and the server keeps serving.
 func TestValidation(t *testing.T) {
 	s := framework.StartAPIServer(t, apiservertest.Options{})
 	cs := framework.Client(t, s)
@@ -57,8 +58,8 @@ func TestValidation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			res, _ := scheme.ForMessage(tc.obj)
 			_, err := cs.Resource(res, "default").Create(ctx, tc.obj)
-			if status.Code(err) != codes.InvalidArgument {
-				t.Fatalf("create: %v, want InvalidArgument", err)
+			if status.Code(err) != codes.InvalidArgument || !client.IsInvalid(err) {
+				t.Fatalf("create: %v (reason %q), want InvalidArgument, reason Invalid", err, client.Reason(err))
 			}
 			if !strings.Contains(status.Convert(err).Message(), tc.wantField) {
 				t.Fatalf("error %q does not name %s", status.Convert(err).Message(), tc.wantField)
@@ -104,8 +105,8 @@ func TestValidation(t *testing.T) {
 		b = protowire.AppendVarint(b, 1)
 		_, err := cs.ResourceService().Create(ctx, &apiv1.CreateRequest{Object: &anypb.Any{
 			TypeUrl: "type.googleapis.com/gantry.core.v1.Pod", Value: b}})
-		if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "unknown field") {
-			t.Fatalf("create with an unknown field: %v, want InvalidArgument naming it", err)
+		if status.Code(err) != codes.InvalidArgument || !client.IsBadRequest(err) || !strings.Contains(err.Error(), "unknown field") {
+			t.Fatalf("create with an unknown field: %v (reason %q), want InvalidArgument, reason BadRequest, naming it", err, client.Reason(err))
 		}
 	})
 

@@ -43,10 +43,15 @@ const (
 // "leases"); cluster-scoped resources (namespaces, nodes) take an empty
 // namespace.
 //
-// Errors, at this one boundary:
+// Errors, at this one boundary. They carry a google.rpc.ErrorInfo of
+// domain "gantry.dev" whose reason is Kubernetes' StatusReason ("Invalid",
+// "BadRequest", "NotFound", ...); one without it has its code's usual
+// reason (INVALID_ARGUMENT: BadRequest). client.Reason reads it.
 //
-//	INVALID_ARGUMENT    the request or object is invalid; the message names the
-//	                    field ("spec.containers[0].image: Required value").
+//	INVALID_ARGUMENT    the object is invalid (reason Invalid); the message
+//	                    names the field ("spec.containers[0].image: Required
+//	                    value"); or the request is (BadRequest: an unknown
+//	                    field or kind, a bad selector, option or token).
 //	NOT_FOUND           the object (or its namespace) does not exist.
 //	ALREADY_EXISTS      create of a name that is taken.
 //	ABORTED             a precondition failed: the resourceVersion or uid in
@@ -206,10 +211,15 @@ func (c *resourceServiceClient) Version(ctx context.Context, in *VersionRequest,
 // "leases"); cluster-scoped resources (namespaces, nodes) take an empty
 // namespace.
 //
-// Errors, at this one boundary:
+// Errors, at this one boundary. They carry a google.rpc.ErrorInfo of
+// domain "gantry.dev" whose reason is Kubernetes' StatusReason ("Invalid",
+// "BadRequest", "NotFound", ...); one without it has its code's usual
+// reason (INVALID_ARGUMENT: BadRequest). client.Reason reads it.
 //
-//	INVALID_ARGUMENT    the request or object is invalid; the message names the
-//	                    field ("spec.containers[0].image: Required value").
+//	INVALID_ARGUMENT    the object is invalid (reason Invalid); the message
+//	                    names the field ("spec.containers[0].image: Required
+//	                    value"); or the request is (BadRequest: an unknown
+//	                    field or kind, a bad selector, option or token).
 //	NOT_FOUND           the object (or its namespace) does not exist.
 //	ALREADY_EXISTS      create of a name that is taken.
 //	ABORTED             a precondition failed: the resourceVersion or uid in
