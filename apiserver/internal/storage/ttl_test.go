@@ -40,7 +40,7 @@ func leaseOf(t *testing.T, cli *clientv3.Client, key string) clientv3.LeaseID {
 func TestTTLKeysExpire(t *testing.T) {
 	cli := startEmbedded(t)
 	ctx := context.Background()
-	s := New(cli, WithTTL("/registry/events/", 2*time.Second))
+	s := New(cli, WithTTL("/registry/events/", 4*time.Second))
 
 	if _, err := s.Create(ctx, "/registry/pods/default/p", []byte("pod")); err != nil {
 		t.Fatal(err)
@@ -63,12 +63,13 @@ func TestTTLKeysExpire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ttl.TTL < 2 || ttl.GrantedTTL > 3 {
-		t.Errorf("lease TTL %d s of %d granted: want 2 to 3 s", ttl.TTL, ttl.GrantedTTL)
+	if ttl.TTL < 4 || ttl.GrantedTTL > 5 {
+		t.Errorf("lease TTL %d s of %d granted: want 4 to 5 s", ttl.TTL, ttl.GrantedTTL)
 	}
 
-	// An update after a second gets a lease that outlives the first.
-	time.Sleep(1500 * time.Millisecond)
+	// An update 2.5 s later gets a lease that outlives the first by as
+	// much.
+	time.Sleep(2500 * time.Millisecond)
 	if _, err := s.Update(ctx, "/registry/events/default/b", []byte("b2"), rev); err != nil {
 		t.Fatal(err)
 	}
