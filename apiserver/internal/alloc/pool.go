@@ -53,17 +53,28 @@ type taken struct {
 	rev  int64
 }
 
-// reserve takes name for o; errTaken when it is held. A dry run only
-// checks that name is free, and takes nothing.
-func (p *pool) reserve(ctx context.Context, name string, o owner, dry bool) (taken, error) {
-	if dry {
-		_, err := p.store.Get(ctx, p.prefix+name)
+// planned is what a dry run would take: the keys it found free and
+// picked, so that one request is never given a value twice. nil: not a
+// dry run.
+type planned map[string]bool
+
+// reserve takes name for o; errTaken when it is held. A dry run (dry not
+// nil) only checks that name is free and not planned already, and plans
+// it.
+func (p *pool) reserve(ctx context.Context, name string, o owner, dry planned) (taken, error) {
+	if dry != nil {
+		key := p.prefix + name
+		if dry[key] {
+			return taken{}, errTaken
+		}
+		_, err := p.store.Get(ctx, key)
 		if err == nil {
 			return taken{}, errTaken
 		}
 		if !errors.Is(err, storage.ErrNotFound) {
-			return taken{}, fmt.Errorf("check %s%s: %w", p.prefix, name, err)
+			return taken{}, fmt.Errorf("check %s: %w", key, err)
 		}
+		dry[key] = true
 		return taken{name: name}, nil
 	}
 	rev, err := p.store.Create(ctx, p.prefix+name, []byte(o.value()))
@@ -77,9 +88,9 @@ func (p *pool) reserve(ctx context.Context, name string, o owner, dry bool) (tak
 }
 
 // next takes a free value at random: a few random tries, then a scan of
-// what is held (only when the range is nearly full). A dry run only finds
+// what is held (only when the range is nearly full). A dry run only plans
 // one.
-func (p *pool) next(ctx context.Context, o owner, dry bool) (taken, error) {
+func (p *pool) next(ctx context.Context, o owner, dry planned) (taken, error) {
 	lo, n := p.reserved, p.size-p.reserved
 	if p.size <= p.reserved {
 		lo, n = 0, p.size

@@ -97,7 +97,7 @@ func (a *Allocator) Repair(ctx context.Context, since int64) (int64, RepairResul
 			if have[name] {
 				continue
 			}
-			if _, err := pass.pool.reserve(ctx, name, o, false); err == nil {
+			if _, err := pass.pool.reserve(ctx, name, o, nil); err == nil {
 				res.Recorded++
 			} else if !errors.Is(err, errTaken) {
 				return since, res, err

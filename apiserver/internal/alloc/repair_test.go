@@ -31,7 +31,7 @@ func TestRepair(t *testing.T) {
 	a := newAllocator(t, store, "10.0.0.0/24", "30000-30009")
 
 	// A leaked reservation (an apiserver stopped before storing its Service).
-	if _, err := a.ips.reserve(ctx, "10.0.0.77", owner{uid: "ghost", name: "default/ghost"}, false); err != nil {
+	if _, err := a.ips.reserve(ctx, "10.0.0.77", owner{uid: "ghost", name: "default/ghost"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	// Services stored without keys (written before allocation existed).
@@ -50,7 +50,7 @@ func TestRepair(t *testing.T) {
 	}
 
 	// Reserved after the first pass: in flight, left alone.
-	if _, err := a.ips.reserve(ctx, "10.0.0.88", owner{uid: "inflight", name: "default/inflight"}, false); err != nil {
+	if _, err := a.ips.reserve(ctx, "10.0.0.88", owner{uid: "inflight", name: "default/inflight"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, res, err = a.Repair(ctx, since); err != nil {

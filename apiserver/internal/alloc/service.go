@@ -102,6 +102,10 @@ func (a *Allocator) Allocate(ctx context.Context, obj, old proto.Message, dryRun
 	svc := obj.(*corev1.Service)
 	spec, oldSpec := svc.GetSpec(), specOf(old)
 	o := owner{uid: svc.GetMetadata().GetUid(), name: svc.GetMetadata().GetNamespace() + "/" + svc.GetMetadata().GetName()}
+	var dry planned
+	if dryRun {
+		dry = planned{}
+	}
 	var got []taken
 	undo := func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -115,7 +119,7 @@ func (a *Allocator) Allocate(ctx context.Context, obj, old proto.Message, dryRun
 		return nil, errs, err
 	}
 	take := func(p *pool, name string, path *field.Path, value any, what string) (field.ErrorList, error) {
-		t, err := p.reserve(ctx, name, o, dryRun)
+		t, err := p.reserve(ctx, name, o, dry)
 		if errors.Is(err, errTaken) {
 			return field.ErrorList{field.Invalid(path, value, fmt.Sprintf("failed to allocate %s %s: provided %s is already allocated", what, name, what))}, nil
 		}
@@ -126,7 +130,7 @@ func (a *Allocator) Allocate(ctx context.Context, obj, old proto.Message, dryRun
 		return nil, nil
 	}
 	takeNext := func(p *pool, path *field.Path, what string) (string, field.ErrorList, error) {
-		t, err := p.next(ctx, o, dryRun)
+		t, err := p.next(ctx, o, dry)
 		if errors.Is(err, errFull) {
 			return "", field.ErrorList{field.InternalError(path, fmt.Errorf("failed to allocate a %s: range is full", what))}, nil
 		}
