@@ -248,6 +248,9 @@ func TestNoScheduleTaintsFollowConditions(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); c.Run(ctx, 1) }()
 	t.Cleanup(func() { cancel(); <-done })
+	// Let Run's first monitor pass (nothing to do) go by: from here on
+	// only the per-node pass can act within the hour.
+	time.Sleep(200 * time.Millisecond)
 
 	setReady := func(status string) {
 		t.Helper()
