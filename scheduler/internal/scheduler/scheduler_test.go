@@ -22,14 +22,24 @@ import (
 	"github.com/gantryhq/gantry/scheduler/internal/schedtest"
 )
 
-// start runs a scheduler over an in-memory apiserver seeded with objs.
+// start runs a scheduler over an in-memory apiserver seeded with objs,
+// every profile recording its events in one recorder.
 func start(t *testing.T, objs ...scheme.Object) (*client.Clientset, *clienttest.Server, *Scheduler, *recordtest.Recorder) {
+	t.Helper()
+	rec := &recordtest.Recorder{}
+	cs, srv, s := startWith(t, SetupOptions{EventRecorderFor: func(string) record.EventRecorder { return rec }}, objs...)
+	return cs, srv, s, rec
+}
+
+// startWith runs a scheduler set up with o (its client and factory filled
+// in) over an in-memory apiserver seeded with objs.
+func startWith(t *testing.T, o SetupOptions, objs ...scheme.Object) (*client.Clientset, *clienttest.Server, *Scheduler) {
 	t.Helper()
 	cs, srv := clienttest.New(t, objs...)
 	ctx, cancel := context.WithCancel(context.Background())
-	rec := &recordtest.Recorder{}
 	factory := informer.NewFactory(cs)
-	s, inf, err := Setup(ctx, SetupOptions{ClientSet: cs, Factory: factory, EventRecorder: rec})
+	o.ClientSet, o.Factory = cs, factory
+	s, inf, err := Setup(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +51,7 @@ func start(t *testing.T, objs ...scheme.Object) (*client.Clientset, *clienttest.
 	wg.Add(1)
 	go func() { defer wg.Done(); s.Run(ctx) }()
 	t.Cleanup(func() { cancel(); wg.Wait(); factory.Shutdown() })
-	return cs, srv, s, rec
+	return cs, srv, s
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -228,36 +238,22 @@ func TestFitErrorMessage(t *testing.T) {
 // Each profile's events name its own schedulerName, as kube-scheduler's
 // do: a pod of my-scheduler is not reported by default-scheduler.
 func TestEventsPerProfile(t *testing.T) {
-	cs, srv := clienttest.New(t,
-		schedtest.MakeNode("n1").Capacity("2", "4Gi", "110").Obj(),
-		schedtest.MakePod("mine").Obj(),
-		schedtest.MakePod("theirs").SchedulerName("my-scheduler").Obj(),
-	)
 	comp := config.Default()
 	comp.Profiles = append(comp.Profiles, config.Profile{SchedulerName: "my-scheduler"})
 	config.SetDefaults(comp)
-	ctx, cancel := context.WithCancel(context.Background())
 	var mu sync.Mutex
 	recs := map[string]*recordtest.Recorder{}
-	factory := informer.NewFactory(cs)
-	s, inf, err := Setup(ctx, SetupOptions{ClientSet: cs, Factory: factory, Config: comp,
+	_, srv, _ := startWith(t, SetupOptions{Config: comp,
 		EventRecorderFor: func(name string) record.EventRecorder {
 			mu.Lock()
 			defer mu.Unlock()
 			recs[name] = &recordtest.Recorder{}
 			return recs[name]
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	factory.Start(ctx)
-	if !factory.WaitForCacheSync(ctx) || !inf.HasSynced() {
-		t.Fatal("caches did not sync")
-	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); s.Run(ctx) }()
-	t.Cleanup(func() { cancel(); wg.Wait(); factory.Shutdown() })
+		}},
+		schedtest.MakeNode("n1").Capacity("2", "4Gi", "110").Obj(),
+		schedtest.MakePod("mine").Obj(),
+		schedtest.MakePod("theirs").SchedulerName("my-scheduler").Obj(),
+	)
 
 	waitFor(t, "both pods bound", func() bool {
 		b := boundPods(t, srv)

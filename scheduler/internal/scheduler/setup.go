@@ -27,12 +27,9 @@ type SetupOptions struct {
 	Config *config.SchedulerConfiguration
 	// Registry of plugins (nil: the built-in ones).
 	Registry framework.Registry
-	// EventRecorder records every profile's events, unless
-	// EventRecorderFor is set.
-	EventRecorder record.EventRecorder
 	// EventRecorderFor gives the recorder of a profile, so that its events
 	// name the profile's schedulerName as their source, as kube-scheduler's
-	// do (nil: EventRecorder for all).
+	// do (nil: no events).
 	EventRecorderFor func(schedulerName string) record.EventRecorder
 	Registerer       prometheus.Registerer
 	Logger           *zap.Logger
@@ -42,7 +39,7 @@ type SetupOptions struct {
 // factory with their handlers. Start the factory, wait for the informers,
 // then Run the
 func Setup(ctx context.Context, o SetupOptions) (*Scheduler, *Informers, error) {
-	cs, factory, comp, registry, recorder, reg, log := o.ClientSet, o.Factory, o.Config, o.Registry, o.EventRecorder, o.Registerer, o.Logger
+	cs, factory, comp, registry, reg, log := o.ClientSet, o.Factory, o.Config, o.Registry, o.Registerer, o.Logger
 	if comp == nil {
 		comp = config.Default()
 	}
@@ -57,7 +54,7 @@ func Setup(ctx context.Context, o SetupOptions) (*Scheduler, *Informers, error) 
 	var names []string
 	var first *runtime.Framework
 	for _, p := range comp.Profiles {
-		rec := recorder
+		var rec record.EventRecorder
 		if o.EventRecorderFor != nil {
 			rec = o.EventRecorderFor(p.SchedulerName)
 		}
