@@ -227,7 +227,7 @@ func (k *Kubelet) Run(ctx context.Context) error {
 		return ctx.Err()
 	}
 	k.log.Info("pod cache synced", zap.String("node", k.cfg.NodeName))
-	k.resync(ctx, true)
+	k.removeOrphans(ctx)
 	if k.cfg.Ready != nil {
 		k.cfg.Ready()
 	}
@@ -238,26 +238,16 @@ func (k *Kubelet) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			k.resync(ctx, false)
+			k.removeOrphans(ctx)
 		}
 	}
 }
 
-// resync wakes the workers of pods the runtime holds containers of but
-// the apiserver does not know (to remove them); at the start (first) also
-// every known pod's. Known pods are synced again by their own workers.
-func (k *Kubelet) resync(ctx context.Context, first bool) {
-	if first {
-		k.mu.Lock()
-		uids := make([]string, 0, len(k.pods))
-		for uid := range k.pods {
-			uids = append(uids, uid)
-		}
-		k.mu.Unlock()
-		for _, uid := range uids {
-			k.workers.enqueue(uid)
-		}
-	}
+// removeOrphans wakes the workers of pods the runtime holds containers of
+// but the apiserver does not know, which remove them. Known pods are woken
+// by the informer (every pod of the first listing too) and synced again
+// by their own workers.
+func (k *Kubelet) removeOrphans(ctx context.Context) {
 	list, err := k.rt.ListPods(ctx)
 	if err != nil {
 		k.log.Warn("list runtime pods", zap.Error(err))

@@ -423,6 +423,15 @@ func (k *Kubelet) computeActions(pod *corev1.Pod, st *runtime.PodStatus, now tim
 	return d
 }
 
+// pullFailed holds container name back with ErrImagePull and starts or
+// extends its pull back-off (key). The pod is synced again halfway through
+// the back-off, so that its status moves on to ImagePullBackOff, and at
+// its end.
+func (k *Kubelet) pullFailed(d *decision, key, name string, err error, now time.Time) {
+	d.wait(name, reasonErrImagePull, err.Error())
+	d.requeueAfter(k.pullBackoff.next(key, now) / 2)
+}
+
 // ensureImages applies each started container's imagePullPolicy: it pulls
 // what must be pulled and holds back (with ErrImagePull, ImagePullBackOff
 // or ErrImageNeverPull) containers whose image is not there.
@@ -442,10 +451,7 @@ func (k *Kubelet) ensureImages(ctx context.Context, pod *corev1.Pod, d *decision
 		}
 		present, err := k.rt.ImagePresent(ctx, image)
 		if err != nil {
-			d.wait(name, reasonErrImagePull, err.Error())
-			// Synced again halfway through the back-off, so that the
-			// status moves on to ImagePullBackOff, and at its end.
-			d.requeueAfter(k.pullBackoff.next(key, now) / 2)
+			k.pullFailed(d, key, name, err, now)
 			continue
 		}
 		policy := c.GetImagePullPolicy()
@@ -481,8 +487,7 @@ func (k *Kubelet) ensureImages(ctx context.Context, pod *corev1.Pod, d *decision
 				} else {
 					k.log.Info("pull failed", zap.String("pod", podKey(pod)), zap.String("image", image), zap.Error(err))
 					k.cfg.Recorder.Eventf(pod, record.Warning, "Failed", "Failed to pull image %q: %v", image, err)
-					d.wait(name, reasonErrImagePull, err.Error())
-					d.requeueAfter(k.pullBackoff.next(key, now) / 2)
+					k.pullFailed(d, key, name, err, now)
 					continue
 				}
 			}
