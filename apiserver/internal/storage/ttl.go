@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -73,7 +74,7 @@ func (l *leases) get(ctx context.Context, ttl time.Duration) (clientv3.LeaseID, 
 	secs := int64((ttl + reuse + time.Second - 1) / time.Second) // rounded up
 	resp, err := l.cli.Grant(ctx, secs)
 	if err != nil {
-		return 0, mapErr(err)
+		return 0, fmt.Errorf("grant a lease of %ds: %w", secs, err)
 	}
 	l.byTTL[ttl] = &grant{id: resp.ID, expires: now.Add(time.Duration(secs) * time.Second), objects: 1}
 	return resp.ID, nil
@@ -109,16 +110,18 @@ func (s *Store) put(ctx context.Context, key, value string, build func(put clien
 	if ttl == 0 {
 		return build(clientv3.OpPut(key, value)).Commit()
 	}
-	for attempt := 0; ; attempt++ {
+	commit := func() (clientv3.LeaseID, *clientv3.TxnResponse, error) {
 		id, err := s.leases.get(ctx, ttl)
 		if err != nil {
-			return nil, err
+			return 0, nil, err
 		}
 		resp, err := build(clientv3.OpPut(key, value, clientv3.WithLease(id))).Commit()
-		if errors.Is(err, rpctypes.ErrLeaseNotFound) && attempt == 0 {
-			s.leases.forget(id)
-			continue
-		}
-		return resp, err
+		return id, resp, err
 	}
+	id, resp, err := commit()
+	if errors.Is(err, rpctypes.ErrLeaseNotFound) {
+		s.leases.forget(id)
+		_, resp, err = commit()
+	}
+	return resp, err
 }
